@@ -1,0 +1,26 @@
+/** Debezium-style conversion options, resolved from the main config file. */
+export interface NormalizeOptions {
+  /** Debezium `topic.prefix`: the stem of topic and schema names, and `source.name`. */
+  topicPrefix: string;
+  /** Database name, for `source.db`. */
+  database: string;
+  decimalHandlingMode: 'precise' | 'double' | 'string';
+  timePrecisionMode: 'adaptive' | 'adaptive_time_microseconds' | 'connect';
+  binaryHandlingMode: 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
+  intervalHandlingMode: 'numeric' | 'string';
+  hstoreHandlingMode: 'json' | 'map';
+  /** Scale used for `money` columns (Debezium `money.fraction.digits`). */
+  moneyFractionDigits: number;
+  /** Debezium `unavailable.value.placeholder`, for unchanged TOAST values. */
+  unavailableValuePlaceholder: string;
+}
+
+export const DEFAULT_NORMALIZE_OPTIONS: Omit<NormalizeOptions, 'topicPrefix' | 'database'> = {
+  decimalHandlingMode: 'precise',
+  timePrecisionMode: 'adaptive',
+  binaryHandlingMode: 'bytes',
+  intervalHandlingMode: 'numeric',
+  hstoreHandlingMode: 'json',
+  moneyFractionDigits: 2,
+  unavailableValuePlaceholder: '__debezium_unavailable_value',
+};

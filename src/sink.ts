@@ -1,0 +1,55 @@
+/**
+ * The contract between the runtime and a sink (connectors/<type>/).
+ *
+ * A sink connects, writes batches, and closes. It does not retry, back off or
+ * dead-letter: the runtime wraps it for that (STYLE.md, habit 3). It throws
+ * SlotlineError subclasses (src/errors.ts) so the wrapper knows what to do:
+ * RetryableError → retry the same batch; OperatorError → stop with the hint;
+ * RecordError → that one event is bad (dead-letter or fail, by config).
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { ChangeEvent } from './types.ts';
+import type { NormalizeOptions } from './normalize/options.ts';
+
+export interface Sink {
+  readonly name: string;
+  /** Called once before the first write. Connects and checks settings; throws OperatorError for what a person must fix. */
+  start(): Promise<void>;
+  /**
+   * Called with events in commit order, one call at a time. Resolves only when
+   * every event is durably accepted: the checkpoint passes these events after that.
+   * A rejected write may have applied part of the batch; the runtime retries the
+   * whole batch, so sinks must tolerate duplicates (DESIGN.md, invariant 3).
+   */
+  write(events: ChangeEvent[]): Promise<void>;
+  /** Flushes and disconnects. Called once; errors are logged, not retried. */
+  stop(): Promise<void>;
+}
+
+/** Settings every sink file has, whatever its type. */
+export interface SinkCommonConfig {
+  name: string;
+  type: string;
+  /** Globs of `schema.table` to route to this sink. */
+  tables: string[];
+  exclude_tables: string[];
+  /** Also route logical decoding messages (op 'm'). */
+  messages: boolean;
+}
+
+export interface SinkContext {
+  logger: Logger;
+  /** Debezium `topic.prefix` (the server name). */
+  topicPrefix: string;
+  normalize: NormalizeOptions;
+}
+
+/** One entry of the connector registry (connectors/index.ts). */
+export interface SinkPlugin<C extends SinkCommonConfig = SinkCommonConfig> {
+  type: string;
+  description: string;
+  /** zod schema of the type-specific keys; merged with the common keys by src/config. */
+  configSchema: z.ZodObject;
+  create(config: C, context: SinkContext): Sink;
+}

@@ -1,0 +1,143 @@
+/**
+ * The shared vocabulary of slotline's stages. Each stage owns its own details;
+ * only what crosses a stage boundary lives here.
+ *
+ *   pgoutput bytes ──decoder──▶ PgoutputMessage ──normalizer──▶ ChangeEvent ──router──▶ Sink
+ */
+import type { Lsn } from './lsn.ts';
+
+// ─── Decoder output (src/source/pgoutput-decoder.ts) ──────────────────────────
+
+/**
+ * A tuple column as pgoutput sends it in text mode:
+ * - `string`: the value in the type's text output format,
+ * - `null`: SQL NULL,
+ * - `undefined`: unchanged TOASTed value ('u'): the server did not send it.
+ */
+export type TupleValue = string | null | undefined;
+export type Tuple = TupleValue[];
+
+export interface RelationColumn {
+  name: string;
+  /** pgoutput flag 1: the column is part of the replica identity key. */
+  isKey: boolean;
+  typeOid: number;
+  /** atttypmod; -1 when the type has none. */
+  typeMod: number;
+}
+
+export type ReplicaIdentity = 'default' | 'nothing' | 'full' | 'index';
+
+export interface Relation {
+  relationId: number;
+  schema: string;
+  table: string;
+  replicaIdentity: ReplicaIdentity;
+  columns: RelationColumn[];
+}
+
+export type PgoutputMessage =
+  | { tag: 'begin'; finalLsn: Lsn; commitTimeUs: bigint; xid: number }
+  | { tag: 'commit'; flags: number; commitLsn: Lsn; endLsn: Lsn; commitTimeUs: bigint }
+  | { tag: 'origin'; originLsn: Lsn; name: string }
+  | { tag: 'relation'; relation: Relation }
+  | { tag: 'type'; typeOid: number; schema: string; name: string }
+  | { tag: 'insert'; relationId: number; newTuple: Tuple }
+  /** `oldTuple` with REPLICA IDENTITY FULL ('O'), `keyTuple` when the key changed ('K'). */
+  | { tag: 'update'; relationId: number; oldTuple?: Tuple; keyTuple?: Tuple; newTuple: Tuple }
+  | { tag: 'delete'; relationId: number; oldTuple?: Tuple; keyTuple?: Tuple }
+  | { tag: 'truncate'; cascade: boolean; restartIdentity: boolean; relationIds: number[] }
+  | { tag: 'message'; transactional: boolean; lsn: Lsn; prefix: string; content: Buffer };
+
+// Times: `commitTimeUs` is microseconds since the Unix epoch (the decoder converts
+// from the Postgres epoch 2000-01-01).
+
+// ─── Normalizer output (src/normalize/) ───────────────────────────────────────
+
+export type Op = 'c' | 'u' | 'd' | 't' | 'm' | 'r';
+
+/** Debezium's `source` block for Postgres, in Debezium's field order. */
+export interface SourceInfo {
+  version: string;
+  connector: 'postgresql';
+  name: string;
+  ts_ms: bigint;
+  snapshot: string | null;
+  db: string;
+  sequence: string | null;
+  ts_us: bigint;
+  ts_ns: bigint;
+  schema: string;
+  table: string;
+  txId: bigint | null;
+  lsn: bigint | null;
+  xmin: bigint | null;
+  origin: string | null;
+  origin_lsn: bigint | null;
+}
+
+/**
+ * A Kafka Connect schema node, as JsonConverter prints it. The normalizer builds
+ * these once per Relation; events point at them.
+ */
+export interface ConnectSchema {
+  type: 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'boolean' | 'string' | 'bytes' | 'array' | 'map' | 'struct';
+  optional: boolean;
+  name?: string;
+  version?: number;
+  doc?: string;
+  parameters?: Record<string, string>;
+  default?: unknown;
+  fields?: ConnectField[];
+  items?: ConnectSchema;
+  keys?: ConnectSchema;
+  values?: ConnectSchema;
+}
+export interface ConnectField extends ConnectSchema {
+  field: string;
+}
+
+/**
+ * Values inside `key`, `before`, `after` use these JS types:
+ * int8/16/32 and float32/64 → number (NaN/±Infinity allowed for floats),
+ * int64 → bigint, boolean → boolean, string → string, bytes → Buffer,
+ * array → unknown[], map → Record<string, unknown>, struct → Record<string, unknown>.
+ * The JSON writer (src/normalize/json-converter.ts) prints them exactly as
+ * Kafka Connect's JsonConverter would.
+ */
+export type Row = Record<string, unknown>;
+
+/** Schemas for one table at one Relation version; built once, shared by its events. */
+export interface TableSchemas {
+  /** `<prefix>.<schema>.<table>` — the default topic, and the schema name stem. */
+  topicStem: string;
+  /** null when the table has no key columns (Debezium: null key). */
+  key: ConnectSchema | null;
+  value: ConnectSchema;
+  /** The `.Envelope` schema node; JSON form cached by the converter. */
+  envelope: ConnectSchema;
+}
+
+export interface ChangeEvent {
+  op: Op;
+  /** Postgres schema and table; '' for logical decoding messages. */
+  schema: string;
+  table: string;
+  /** The key struct value, or null (no key columns, truncate, message). */
+  key: Row | null;
+  before: Row | null;
+  after: Row | null;
+  source: SourceInfo;
+  /** Only for op 'm'. content follows binary_handling_mode. */
+  message?: { prefix: string; content: unknown };
+  /** Processing time (when the normalizer made the event), µs since epoch. */
+  tsUs: bigint;
+  /** Schemas for key/value; for 'm' events the message schemas. */
+  schemas: TableSchemas;
+  /** WAL position of this change. */
+  lsn: Lsn;
+  /** End LSN of the transaction's commit record: the checkpoint unit. 0n for non-transactional messages. */
+  commitEndLsn: Lsn;
+  /** Approximate size in bytes, for the in-flight ceiling. */
+  size: number;
+}
