@@ -1,0 +1,55 @@
+/**
+ * vitest global setup: starts the shared servers once per run, hands their
+ * connection info to the test files (`provide`, read through ./context.ts), and
+ * stops them when the run ends.
+ *
+ * - PostgreSQL: one server per major in SLOTLINE_PG_MAJORS (default "17,15").
+ * - Kafka: one broker, version SLOTLINE_KAFKA_VERSION (default in ./kafka-dist.ts).
+ *
+ * A server that cannot start fails the whole run with its log tail: a suite
+ * that silently skips its integration tests is worse than a red run.
+ */
+import type { TestProject } from 'vitest/node';
+import type { KafkaConnectionInfo } from './context.ts';
+import { startKafka, type KafkaServer } from './kafka.ts';
+import { SUPPORTED_PG_MAJORS, startPostgres, type PgConnectionInfo, type PgServer } from './postgres.ts';
+
+const DEFAULT_PG_MAJORS = '17,15';
+
+export function pgMajorsFromEnv(value = process.env.SLOTLINE_PG_MAJORS ?? DEFAULT_PG_MAJORS): number[] {
+  const majors = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const unsupported = majors.filter((m) => !(SUPPORTED_PG_MAJORS as readonly number[]).includes(m));
+  if (majors.length === 0 || unsupported.length > 0) {
+    throw new Error(`SLOTLINE_PG_MAJORS="${value}": want a comma-separated list of ${SUPPORTED_PG_MAJORS.join(', ')}`);
+  }
+  return [...new Set(majors)];
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const majors = pgMajorsFromEnv();
+  const started = Date.now();
+  const [kafkaResult, ...pgResults] = await Promise.allSettled([
+    startKafka(),
+    ...majors.map((major) => startPostgres({ major })),
+  ]);
+  const postgres = pgResults.flatMap((r) => (r.status === 'fulfilled' ? [r.value as PgServer] : []));
+  const kafka = kafkaResult.status === 'fulfilled' ? (kafkaResult.value as KafkaServer) : undefined;
+  const teardown = async (): Promise<void> => {
+    await Promise.allSettled([kafka?.close(), ...postgres.map((s) => s.stop())]);
+  };
+
+  const failures = [kafkaResult, ...pgResults].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+  if (failures.length > 0) {
+    await teardown();
+    const reasons = failures.map((err) => (err instanceof Error ? err.message : String(err))).join('\n\n');
+    throw new Error(`test harness: ${failures.length} server(s) failed to start\n\n${reasons}`);
+  }
+
+  const pgInfo: PgConnectionInfo[] = postgres.map(({ major, version, host, port, user, password }) => ({ major, version, host, port, user, password }));
+  const kafkaInfo: KafkaConnectionInfo = { version: kafka!.version, brokers: kafka!.brokers };
+  project.provide('slotlinePostgres', pgInfo);
+  project.provide('slotlineKafka', kafkaInfo);
+  const summary = [...pgInfo.map((s) => `PostgreSQL ${s.version} on ${s.host}:${s.port}`), `Kafka ${kafkaInfo.version} on ${kafkaInfo.brokers.join(',')}`];
+  console.log(`test harness: started in ${Date.now() - started} ms: ${summary.join('; ')}`);
+  return teardown;
+}

@@ -1,0 +1,163 @@
+/**
+ * A single-node Apache Kafka (KRaft, broker and controller in one JVM) for tests:
+ * a local Java process on free loopback ports, its data and log in a temp dir.
+ *
+ * `stop()` + `start()` restart it on the same ports and data (topics, offsets and
+ * producer state survive), for tests that take the broker away mid-load.
+ * `kill()` is SIGKILL (no controlled shutdown); `start()` works after it too.
+ * `close()` stops it for good and removes the temp dir.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { defaultKafkaVersion, ensureKafkaDist, type KafkaDist } from './kafka-dist.ts';
+import { freePorts } from './ports.ts';
+import { makeServerDir } from './server-dirs.ts';
+import { runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
+
+export interface KafkaServer {
+  version: string;
+  /** ['127.0.0.1:<port>'] */
+  brokers: string[];
+  logFile: string;
+  /** Controlled shutdown (SIGTERM); data and ports are kept for `start()`. */
+  stop(): Promise<void>;
+  /** Starts again after `stop()` or `kill()`, same ports and data; resolves when metadata is served. */
+  start(): Promise<void>;
+  /** SIGKILL, no controlled shutdown; data and ports are kept for `start()`. */
+  kill(): Promise<void>;
+  /** Stops the broker if running and removes its temp dir. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StartKafkaOptions {
+  /** Broker version; default SLOTLINE_KAFKA_VERSION or DEFAULT_KAFKA_VERSION. */
+  version?: string;
+  /** Extra server.properties lines, e.g. { 'auto.create.topics.enable': 'false' }. */
+  properties?: Record<string, string>;
+}
+
+const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 60_000;
+
+export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
+  const dist = await ensureKafkaDist(opts.version ?? defaultKafkaVersion());
+  const root = await makeServerDir(`kafka-${dist.version}`);
+  const [brokerPort, controllerPort] = await freePorts(2);
+  const propertiesFile = join(root, 'server.properties');
+  const logFile = join(root, 'kafka.log');
+  await writeFile(propertiesFile, serverProperties(join(root, 'data'), brokerPort, controllerPort, opts.properties ?? {}));
+  const java = javaCommand();
+  try {
+    await runTool(java, ['-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile]);
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+
+  const brokers = [`${HOST}:${brokerPort}`];
+  let server: ServerProcess | undefined;
+  const start = async (): Promise<void> => {
+    if (server?.running()) return;
+    server = await spawnServer({
+      command: java,
+      args: [...jvmOptions(dist, root), '-cp', `${dist.libs}/*`, 'kafka.Kafka', propertiesFile],
+      logFile,
+      // SIGTERM runs the broker's shutdown hook: a controlled shutdown.
+      deathSignal: 'SIGTERM',
+    });
+    await waitUntilReady(`Kafka ${dist.version} on ${brokers[0]}`, server, () => probe(brokers), START_TIMEOUT_MS);
+  };
+  try {
+    await start();
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    version: dist.version,
+    brokers,
+    logFile,
+    start,
+    async stop() {
+      await server?.stop('SIGTERM', STOP_TIMEOUT_MS);
+    },
+    async kill() {
+      await server?.stop('SIGKILL', STOP_TIMEOUT_MS);
+    },
+    async close() {
+      await server?.stop('SIGTERM', STOP_TIMEOUT_MS);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The java binary: SLOTLINE_JAVA, else $JAVA_HOME/bin/java, else `java` on PATH (Java 17+). */
+export function javaCommand(): string {
+  if (process.env.SLOTLINE_JAVA) return process.env.SLOTLINE_JAVA;
+  if (process.env.JAVA_HOME) return join(process.env.JAVA_HOME, 'bin', 'java');
+  return 'java';
+}
+
+function jvmOptions(dist: KafkaDist, root: string): string[] {
+  return [
+    // The machine has 2 cores and runs Postgres and the tests beside the broker.
+    '-Xms128m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Djava.io.tmpdir=${root}`,
+    dist.loggingProperty,
+  ];
+}
+
+function serverProperties(dataDir: string, brokerPort: number, controllerPort: number, extra: Record<string, string>): string {
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@${HOST}:${controllerPort}`,
+    listeners: `PLAINTEXT://${HOST}:${brokerPort},CONTROLLER://${HOST}:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${brokerPort}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': dataDir,
+    'num.partitions': '1',
+    'offsets.topic.replication.factor': '1',
+    // One partition: the first consumer group join does not wait for 50 to be created.
+    'offsets.topic.num.partitions': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '1',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    // After a kill, the controller refuses the restarted broker's registration until the
+    // old session expires (DUPLICATE_BROKER_REGISTRATION): 9 s by default, 3 s here.
+    'broker.session.timeout.ms': '3000',
+    'broker.heartbeat.interval.ms': '500',
+    ...extra,
+  };
+  return `${Object.entries(props).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url, 22 characters. */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+async function probe(brokers: string[]): Promise<void> {
+  const admin = new Kafka({ clientId: 'slotline-harness-probe', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 2_000 }).admin();
+  await admin.connect();
+  try {
+    await admin.describeCluster();
+    await admin.fetchTopicMetadata({ topics: [] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
