@@ -1,0 +1,143 @@
+/**
+ * Loads the main file and its sink files into one typed, defaults-applied
+ * SlotlineConfig, or throws one ConfigError listing every problem of every
+ * file in file order.
+ *
+ * Each file goes: read → YAML parse (syntax errors, duplicate keys) →
+ * ${ENV} interpolation on the document (positions kept) → plain value →
+ * zod validation, positioned through the document.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { ConfigError, sortProblems } from './config-error.ts';
+import type { ConfigProblem } from './config-error.ts';
+import { interpolateDocument } from './interpolate.ts';
+import type { Env } from './interpolate.ts';
+import { mainConfigSchema } from './main-schema.ts';
+import type { MainConfig } from './main-schema.ts';
+import { resolveSinkFiles } from './sink-files.ts';
+import { sinkCommonSchema, sinkFileSchema } from './sink-schema.ts';
+import type { SinkConfig } from './sink-schema.ts';
+import { indexPositions, parseYaml } from './yaml-positions.ts';
+import { describeValue, validateValue } from './zod-problems.ts';
+import type { ValidationContext } from './zod-problems.ts';
+
+export type SlotlineConfig = Omit<MainConfig, 'sinks'> & {
+  /** Absolute path of the main file. */
+  file: string;
+  /** The sink files in load order. */
+  sinks: SinkConfig[];
+};
+
+export interface LoadConfigOptions {
+  /** Sink type → schema of its type-specific keys (the connector registry's `configSchema`s). */
+  sinkTypes: Record<string, z.ZodObject>;
+  /** Variables for ${VAR} interpolation; process.env by default. */
+  env?: Env;
+}
+
+export async function loadConfig(mainPath: string, options: LoadConfigOptions): Promise<SlotlineConfig> {
+  const env = options.env ?? process.env;
+  const problems: ConfigProblem[] = [];
+
+  const main = await loadYamlFile(mainPath, env, 'main file');
+  problems.push(...main.problems);
+  const mainResult = main.value !== undefined ? validateValue(mainConfigSchema, main.value, main.ctx!) : undefined;
+  if (mainResult && !mainResult.ok) problems.push(...mainResult.problems);
+
+  const spec = mainResult?.ok ? mainResult.data.sinks : sinksSpecOf(main.raw);
+  const sinkFiles = await resolveSinkFiles(mainPath, spec, (index) =>
+    main.ctx ? main.ctx.positions.at(index === undefined ? ['sinks'] : ['sinks', index]) : { line: 0, column: 0 },
+  );
+  problems.push(...sinkFiles.problems);
+
+  const sinks: SinkConfig[] = [];
+  const names = new Map<string, string>();
+  for (const file of sinkFiles.files) {
+    const sink = await loadYamlFile(file, env, 'sink file');
+    problems.push(...sink.problems);
+    if (sink.value === undefined) continue;
+    const ctx = sink.ctx!;
+    const raw = sink.value as Record<string, unknown>;
+
+    if (typeof raw.name === 'string') {
+      const first = names.get(raw.name);
+      if (first === undefined) names.set(raw.name, file);
+      else problems.push({ file, ...ctx.positions.at(['name']), path: 'name', message: `duplicate sink name "${raw.name}" (also in ${first})` });
+    }
+
+    const typeSchema = typeof raw.type === 'string' && Object.hasOwn(options.sinkTypes, raw.type) ? options.sinkTypes[raw.type] : undefined;
+    if (typeSchema === undefined) {
+      const known = `(known types: ${Object.keys(options.sinkTypes).sort().join(', ')})`;
+      const given = typeof raw.type === 'string' ? JSON.stringify(raw.type) : describeValue(raw.type);
+      const message = raw.type === undefined ? `required ${known}` : `unknown sink type ${given} ${known}`;
+      problems.push({ file, ...ctx.positions.at(['type']), path: 'type', message });
+      // Still check the common keys; the type's own keys cannot be judged.
+      const common = validateValue(sinkCommonSchema.omit({ type: true }).loose(), raw, ctx);
+      if (!common.ok) problems.push(...common.problems);
+      continue;
+    }
+    const result = validateValue(sinkFileSchema(raw.type as string, typeSchema), raw, ctx);
+    if (result.ok) sinks.push({ ...result.data, file: path.resolve(file) } as SinkConfig);
+    else problems.push(...result.problems);
+  }
+
+  if (problems.length > 0 || !mainResult?.ok) {
+    throw new ConfigError(sortProblems(problems, [mainPath, ...sinkFiles.files]));
+  }
+  return { ...mainResult.data, file: path.resolve(mainPath), sinks };
+}
+
+interface LoadedYaml {
+  /** The interpolated mapping; undefined when the file cannot be validated (unreadable, syntax errors, not a mapping). */
+  value: Record<string, unknown> | undefined;
+  /** Whatever the file holds, even with syntax errors; undefined when unreadable. */
+  raw: unknown;
+  ctx: ValidationContext | undefined;
+  problems: ConfigProblem[];
+}
+
+async function loadYamlFile(file: string, env: Env, role: 'main file' | 'sink file'): Promise<LoadedYaml> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? `${role} not found` : `cannot read ${role}: ${(err as Error).message}`;
+    return { value: undefined, raw: undefined, ctx: undefined, problems: [{ file, line: 0, column: 0, path: '', message }] };
+  }
+  const yaml = parseYaml(file, text);
+  const interpolation = interpolateDocument(yaml, env);
+  const problems = [...yaml.problems, ...interpolation.problems];
+  const syntaxBroken = yaml.doc.errors.length > 0;
+  const ctx: ValidationContext = { file, positions: indexPositions(yaml), interpolated: interpolation.interpolated, broken: interpolation.broken };
+  let value: unknown;
+  try {
+    value = yaml.doc.toJS();
+  } catch {
+    value = null; // a document broken enough that toJS gives up; its syntax errors say why
+  }
+  if (syntaxBroken) return { value: undefined, raw: value, ctx, problems };
+  if (value === null || value === undefined) {
+    problems.push({ file, line: 1, column: 1, path: '', message: `${role} is empty: expected a mapping of settings` });
+    return { value: undefined, raw: value, ctx, problems };
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push({ file, ...ctx.positions.at([]), path: '', message: `${role} must be a mapping of settings, got ${describeValue(value)}` });
+    return { value: undefined, raw: value, ctx, problems };
+  }
+  return { value: value as Record<string, unknown>, raw: value, ctx, problems };
+}
+
+/**
+ * The sinks setting of a main file that failed validation, so that its sink
+ * files are still checked; none when the main file is unreadable or no mapping.
+ */
+function sinksSpecOf(raw: unknown): string | string[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
+  const spec = (raw as Record<string, unknown>).sinks;
+  if (typeof spec === 'string' && spec !== '') return spec;
+  if (Array.isArray(spec) && spec.length > 0 && spec.every((s) => typeof s === 'string' && s !== '')) return spec as string[];
+  return spec === undefined ? 'sinks/' : [];
+}
