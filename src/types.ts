@@ -101,7 +101,11 @@ export interface ConnectField extends ConnectSchema {
  * Values inside `key`, `before`, `after` use these JS types:
  * int8/16/32 and float32/64 → number (NaN/±Infinity allowed for floats),
  * int64 → bigint, boolean → boolean, string → string, bytes → Buffer,
- * array → unknown[], map → Record<string, unknown>, struct → Record<string, unknown>.
+ * array → unknown[], map → Map<string | number, unknown> (in the iteration order
+ * Debezium's java.util.HashMap has, which the JSON keeps), struct → Record<string, unknown>.
+ * A Connect `Decimal` (decimal.handling.mode=precise) is a Buffer holding the
+ * unscaled value's big-endian two's complement bytes; the scale is the schema's
+ * `scale` parameter (src/normalize/numeric.ts `decodeDecimal` reads it back).
  * The JSON writer (src/normalize/json-converter.ts) prints them exactly as
  * Kafka Connect's JsonConverter would.
  */
@@ -123,7 +127,7 @@ export interface ChangeEvent {
   /** Postgres schema and table; '' for logical decoding messages. */
   schema: string;
   table: string;
-  /** The key struct value, or null (no key columns, truncate, message). */
+  /** The key struct value, or null (no key columns, truncate). Messages have Debezium's MessageKey `{prefix}`. */
   key: Row | null;
   before: Row | null;
   after: Row | null;
@@ -132,12 +136,23 @@ export interface ChangeEvent {
   message?: { prefix: string; content: unknown };
   /** Processing time (when the normalizer made the event), µs since epoch. */
   tsUs: bigint;
+  /** The same instant in ns, when known finer than tsUs×1000 (envelope ts_ns). */
+  tsNs?: bigint;
+  /**
+   * Primary-key change (an UPDATE that changed the key becomes `d` + `c`): on
+   * the `d`, the new key (Debezium header `__debezium.newkey`); on the `c`, the
+   * old key (`__debezium.oldkey`). Same key schema as `schemas.key`.
+   */
+  keyChange?: { key: Row };
   /** Schemas for key/value; for 'm' events the message schemas. */
   schemas: TableSchemas;
   /** WAL position of this change. */
   lsn: Lsn;
-  /** End LSN of the transaction's commit record: the checkpoint unit. 0n for non-transactional messages. */
-  commitEndLsn: Lsn;
+  /**
+   * LSN of the transaction's commit record (Begin's final LSN): one per
+   * transaction, increasing in commit order. 0n for non-transactional messages.
+   */
+  commitLsn: Lsn;
   /** Approximate size in bytes, for the in-flight ceiling. */
   size: number;
 }

@@ -13,6 +13,8 @@ export interface NormalizeOptions {
   moneyFractionDigits: number;
   /** Debezium `unavailable.value.placeholder`, for unchanged TOAST values. */
   unavailableValuePlaceholder: string;
+  /** `source.version` in every event; defaults to the Debezium release whose output we match (3.6.1.Final). */
+  debeziumVersion?: string;
 }
 
 export const DEFAULT_NORMALIZE_OPTIONS: Omit<NormalizeOptions, 'topicPrefix' | 'database'> = {
