@@ -43,6 +43,10 @@ export interface SinkContext {
   /** Debezium `topic.prefix` (the server name). */
   topicPrefix: string;
   normalize: NormalizeOptions;
+  /** Global `schemas_enable` (JsonConverter form); a sink file may override it. */
+  schemasEnable: boolean;
+  /** Global `tombstones_on_delete`; a sink file may override it. */
+  tombstonesOnDelete: boolean;
 }
 
 /** One entry of the connector registry (connectors/index.ts). */

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { classifyKafkaError } from './kafka-errors.ts';
+
+// Error *values* from kafkajs itself, not a stand-in for the broker: the broker
+// cases are exercised end to end in test/kafka/*.test.ts.
+const protocol = (type: string) => new KafkaJSProtocolError({ type, message: `${type} from broker`, code: 0, retriable: false } as any);
+
+describe('classifyKafkaError', () => {
+  it.each([
+    [protocol('TOPIC_AUTHORIZATION_FAILED'), 'operator', /grant the principal WRITE/],
+    [protocol('UNKNOWN_TOPIC_OR_PARTITION'), 'operator', /create_topics.enabled/],
+    [protocol('MESSAGE_TOO_LARGE'), 'record', /max.message.bytes/],
+    [new (KafkaJSSASLAuthenticationError as any)('SASL PLAIN authentication failed'), 'operator', /sasl username/],
+    [new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'retryable', undefined],
+  ])('%s is %s', (err, kind, hint) => {
+    const classified = classifyKafkaError(err, 'writing to Kafka');
+    expect(classified.kind).toBe(kind);
+    expect(classified.message).toMatch(/^writing to Kafka: /);
+    if (hint) expect(classified.hint).toMatch(hint);
+  });
+
+  it('looks through NumberOfRetriesExceeded to the broker error', () => {
+    const wrapped = new KafkaJSNumberOfRetriesExceeded(protocol('TOPIC_AUTHORIZATION_FAILED'), { retryCount: 5, retryTime: 100 });
+    expect(classifyKafkaError(wrapped, 'send').kind).toBe('operator');
+  });
+});

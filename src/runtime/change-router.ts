@@ -1,0 +1,126 @@
+/**
+ * The per-message step of the pipeline: decoded pgoutput message in, events
+ * queued on the sinks that want them, commit marks queued on every sink.
+ *
+ * It keeps the transaction state (Begin … Commit) and asks the normalizer for
+ * events; it never waits, except for a Relation whose types must be looked up
+ * in the catalog, which returns a promise (the caller pauses reading meanwhile).
+ */
+import type { Logger } from 'pino';
+import type { Lsn } from '../lsn.ts';
+import type { Router } from '../route/router.ts';
+import type { ChangeEvent, Op, PgoutputMessage } from '../types.ts';
+import type { ChangeNormalizer, TxContext } from './change-normalizer.ts';
+import type { SinkRunner } from './sink-runner.ts';
+
+/** Prefix of the heartbeat messages slotline writes itself; never routed to sinks. */
+export const HEARTBEAT_PREFIX = 'slotline.heartbeat';
+
+export interface ChangeRouterOptions {
+  normalizer: ChangeNormalizer;
+  router: Router;
+  runners: readonly SinkRunner[];
+  skippedOperations: ReadonlySet<Op>;
+  /** Where the stream resumed: the first `lastCommitLsn`, as Debezium uses its stored offset. */
+  startLsn: Lsn;
+  logger: Logger;
+}
+
+export interface ChangeRouter {
+  /** Handles one message; returns a promise only when it must wait (catalog look-up). */
+  handle(lsn: Lsn, message: PgoutputMessage): Promise<void> | void;
+  /** Between transactions (no Begin without its Commit). */
+  readonly inTransaction: boolean;
+  /** The connection was lost: forget the session state (Relations are re-sent on a new session). */
+  reset(): void;
+  readonly stats: { transactions: number; events: number };
+}
+
+export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
+  const { normalizer, router, runners, skippedOperations } = options;
+  let tx: TxContext | null = null;
+  let lastCommitLsn: Lsn | null = options.startLsn;
+  const stats = { transactions: 0, events: 0 };
+
+  const deliver = (event: ChangeEvent, targets: readonly number[]): void => {
+    for (const i of targets) runners[i].push(event);
+    stats.events++;
+  };
+
+  const deliverAll = (events: ChangeEvent[], targets: readonly number[]): void => {
+    for (const event of events) {
+      if (!skippedOperations.has(event.op)) deliver(event, targets);
+    }
+  };
+
+  const commitMark = (lsn: Lsn): void => {
+    for (const runner of runners) runner.pushCommit(lsn);
+  };
+
+  return {
+    handle(lsn, message) {
+      switch (message.tag) {
+        case 'begin':
+          tx = { xid: message.xid, finalLsn: message.finalLsn, commitTimeUs: message.commitTimeUs, lastCommitLsn, origin: null };
+          return;
+        case 'origin':
+          if (tx) tx.origin = { name: message.name, lsn: message.originLsn };
+          return;
+        case 'relation':
+          return normalizer.relation(message.relation);
+        case 'type':
+          return; // the catalog resolves types by OID when a Relation names them
+        case 'insert':
+        case 'update':
+        case 'delete': {
+          const table = normalizer.table(message.relationId);
+          const targets = router.sinksFor(table.schema, table.table);
+          if (targets.length === 0) return;
+          deliverAll(normalizer.change(message, requireTx(tx, message.tag), lsn), targets);
+          return;
+        }
+        case 'truncate': {
+          if (skippedOperations.has('t')) return;
+          const events = normalizer.truncate(message, requireTx(tx, message.tag), lsn);
+          for (const event of events) deliver(event, router.sinksFor(event.schema, event.table));
+          return;
+        }
+        case 'message': {
+          if (message.prefix === HEARTBEAT_PREFIX) {
+            if (!message.transactional) commitMark(lsn);
+            return;
+          }
+          const targets = router.messageSinks();
+          const event = normalizer.message(message, message.transactional ? requireTx(tx, 'message') : null, lsn);
+          if (targets.length > 0 && !skippedOperations.has('m')) deliver(event, targets);
+          // A non-transactional message is its own unit: once written it may be confirmed.
+          if (!message.transactional) {
+            commitMark(lsn);
+            lastCommitLsn = lsn;
+          }
+          return;
+        }
+        case 'commit':
+          commitMark(message.endLsn);
+          // Debezium's lsn_commit (source.sequence[0]): where the previous Commit arrived, i.e. its end LSN.
+          lastCommitLsn = message.endLsn;
+          tx = null;
+          stats.transactions++;
+          return;
+      }
+    },
+    get inTransaction() {
+      return tx !== null;
+    },
+    reset() {
+      tx = null;
+      normalizer.reset();
+    },
+    stats,
+  };
+}
+
+function requireTx(tx: TxContext | null, tag: string): TxContext {
+  if (!tx) throw new Error(`pgoutput protocol error: ${tag} outside a transaction`);
+  return tx;
+}

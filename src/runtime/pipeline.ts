@@ -1,0 +1,257 @@
+/**
+ * Streaming: replication stream → change router → sink runners, with the
+ * checkpointer deciding what Postgres hears back.
+ *
+ * Lifecycle: run() streams until stop() or a fatal error. A lost connection is
+ * not fatal: the stream restarts with backoff from the confirmed position
+ * (never from the last received one). stop() stops reading, lets the sinks
+ * drain, confirms what they have, and closes.
+ */
+import type { Logger } from 'pino';
+import { createCheckpointer, type Checkpointer } from '../checkpoint/checkpointer.ts';
+import { describeError, errorKind } from '../errors.ts';
+import { formatLsn, type Lsn } from '../lsn.ts';
+import type { Router } from '../route/router.ts';
+import type { ReplicationStream, ReplicationHandlers } from '../source/replication-stream.ts';
+import type { Sink } from '../sink.ts';
+import type { Op, PgoutputMessage } from '../types.ts';
+import { backoffDelay, type RetryPolicy } from './backoff.ts';
+import { createChangeRouter } from './change-router.ts';
+import type { ChangeNormalizer } from './change-normalizer.ts';
+import { createInFlightBudget } from './in-flight-budget.ts';
+import { createSinkRunner, type SinkRunner } from './sink-runner.ts';
+
+export interface PipelineOptions {
+  /** Opens a replication stream; called again after each connection loss. */
+  openStream(handlers: ReplicationHandlers): ReplicationStream;
+  sinks: readonly Sink[];
+  router: Router;
+  normalizer: ChangeNormalizer;
+  /** The slot's confirmed position: where streaming starts. */
+  startLsn: Lsn;
+  skippedOperations: ReadonlySet<Op>;
+  maxInFlightBytes: number;
+  batchMaxEvents: number;
+  batchMaxBytes: number;
+  sinkRetry: RetryPolicy;
+  reconnect: RetryPolicy;
+  statusIntervalMs: number;
+  /** Writes a heartbeat into the WAL; called every heartbeatIntervalMs (0 = never). */
+  heartbeat?: () => Promise<void>;
+  heartbeatIntervalMs: number;
+  shutdownTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface Pipeline {
+  /** Streams until stop() (resolves) or a fatal error (rejects). */
+  run(): Promise<void>;
+  /** Graceful stop: stop reading, drain sinks, confirm, close. Idempotent. */
+  stop(reason?: string): Promise<void>;
+  readonly checkpointer: Checkpointer;
+  /** Counters for logs, tests and the benchmark. */
+  stats(): { transactions: number; events: number; confirmedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number };
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { logger } = options;
+  const checkpointer = createCheckpointer(options.sinks.map((s) => s.name), options.startLsn);
+  const pauseReasons = new Set<string>();
+  let stream: ReplicationStream | null = null;
+  let fatalError: unknown = null;
+  let stopping = false;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  let streamDied: ((err: Error) => void) | null = null;
+  let lastSent: Lsn = -1n;
+  let lastSentAt = 0;
+
+  const setPaused = (reason: string, on: boolean): void => {
+    if (on) pauseReasons.add(reason);
+    else pauseReasons.delete(reason);
+    if (pauseReasons.size > 0) stream?.pause();
+    else stream?.resume();
+  };
+
+  const budget = createInFlightBudget(options.maxInFlightBytes, (over) => {
+    if (over) logger.debug({ inFlightBytes: budget.used }, 'in-flight ceiling reached; pausing the slot');
+    setPaused('budget', over);
+  });
+
+  const fail = (err: unknown): void => {
+    if (fatalError) return;
+    fatalError = err;
+    logger.error({ err: describeError(err) }, 'pipeline failed');
+    void shutdown();
+  };
+
+  const runners: SinkRunner[] = options.sinks.map((sink) =>
+    createSinkRunner({
+      sink,
+      batchMaxEvents: options.batchMaxEvents,
+      batchMaxBytes: options.batchMaxBytes,
+      retry: options.sinkRetry,
+      budget,
+      logger: logger.child({ sink: sink.name }),
+      onAcked: (name, lsn) => {
+        checkpointer.sinkAcked(name, lsn);
+        maybeSendStatus(false);
+      },
+      onFatal: fail,
+    }),
+  );
+
+  const changes = createChangeRouter({
+    normalizer: options.normalizer,
+    router: options.router,
+    runners,
+    skippedOperations: options.skippedOperations,
+    startLsn: options.startLsn,
+    logger,
+  });
+
+  // Inbound messages are handled in order; a handler that must wait (catalog
+  // look-up) pauses the socket and the rest queue up behind it.
+  let inbox: Array<[Lsn, PgoutputMessage]> = [];
+  let inboxHead = 0;
+  let pumping = false;
+  const pump = async (): Promise<void> => {
+    pumping = true;
+    try {
+      while (inboxHead < inbox.length) {
+        const [lsn, message] = inbox[inboxHead++];
+        const pending = changes.handle(lsn, message);
+        if (pending) {
+          setPaused('catalog', true);
+          await pending;
+          setPaused('catalog', false);
+        }
+      }
+      inbox = [];
+      inboxHead = 0;
+    } catch (err) {
+      fail(err);
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const idle = (): boolean => inboxHead >= inbox.length && !pumping && !changes.inTransaction && runners.every((r) => r.idle());
+
+  /** Tells Postgres the confirmable position: on the status timer, on request, and (throttled) after acks. */
+  const maybeSendStatus = (force: boolean, replyRequested = false): void => {
+    if (!stream) return;
+    const lsn = checkpointer.confirmable(idle());
+    const now = Date.now();
+    if (!force && (lsn === lastSent || now - lastSentAt < 200)) return;
+    stream.sendStatus(lsn, replyRequested);
+    if (lsn !== lastSent) logger.debug({ confirmedLsn: formatLsn(lsn), lagging: checkpointer.laggingSink() }, 'confirmed');
+    lastSent = lsn;
+    lastSentAt = now;
+  };
+
+  const handlers: ReplicationHandlers = {
+    onMessage(lsn, message) {
+      inbox.push([lsn, message]);
+      if (!pumping) void pump();
+    },
+    onKeepalive(walEnd, replyRequested) {
+      checkpointer.observeWalEnd(walEnd);
+      maybeSendStatus(replyRequested);
+    },
+    onError(err) {
+      streamDied?.(err);
+    },
+  };
+
+  /** Starts one replication session; `died` settles when it ends, for whatever reason. */
+  const streamOnce = async (): Promise<{ died: Promise<Error> }> => {
+    const died = new Promise<Error>((resolve) => (streamDied = resolve));
+    stream = options.openStream(handlers);
+    const from = checkpointer.confirmable(false);
+    await stream.start(from);
+    setPaused('resume', false); // apply any pause reasons still in force to the new socket
+    logger.info({ from: formatLsn(from) }, 'streaming');
+    return { died };
+  };
+
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    stream?.pause();
+    const drained = Promise.all(runners.map((r) => r.drained()));
+    const timedOut = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), options.shutdownTimeoutMs).unref()),
+    ]);
+    if (timedOut) logger.warn({ timeoutMs: options.shutdownTimeoutMs }, 'sinks did not drain in time; unwritten changes will be re-sent from the slot');
+    maybeSendStatus(true);
+    runners.forEach((r) => r.stop());
+    streamDied?.(new Error('stopping'));
+    finished();
+  };
+
+  return {
+    checkpointer,
+    async run() {
+      for (const sink of options.sinks) await sink.start();
+      const statusTimer = setInterval(() => maybeSendStatus(true), options.statusIntervalMs);
+      const heartbeatTimer =
+        options.heartbeat && options.heartbeatIntervalMs > 0
+          ? setInterval(() => {
+              options.heartbeat!().catch((err) => logger.warn({ err: describeError(err) }, 'heartbeat failed'));
+            }, options.heartbeatIntervalMs)
+          : null;
+      try {
+        for (let attempt = 0; !stopping; ) {
+          let err: Error;
+          try {
+            const session = await streamOnce();
+            attempt = 0;
+            err = await session.died;
+          } catch (startErr) {
+            if (errorKind(startErr) === 'operator') {
+              fail(startErr);
+              break;
+            }
+            err = startErr instanceof Error ? startErr : new Error(String(startErr));
+          }
+          await stream?.stop();
+          stream = null;
+          if (stopping) break;
+          if (errorKind(err) === 'operator') {
+            // e.g. a frame we cannot decode: reconnecting would read it again.
+            fail(err);
+            break;
+          }
+          changes.reset();
+          inbox = [];
+          inboxHead = 0;
+          const delay = backoffDelay(options.reconnect, attempt++);
+          logger.warn({ err: err.message, retryInMs: delay, from: formatLsn(checkpointer.confirmable(false)) }, 'replication connection lost; reconnecting');
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+        await done;
+      } finally {
+        clearInterval(statusTimer);
+        if (heartbeatTimer) clearInterval(heartbeatTimer);
+        await stream?.stop();
+        for (const sink of options.sinks) {
+          await sink.stop().catch((err) => logger.warn({ sink: sink.name, err: describeError(err) }, 'sink did not stop cleanly'));
+        }
+      }
+      if (fatalError) throw fatalError;
+    },
+    stop: async (reason) => {
+      if (reason) logger.info({ reason }, 'stopping');
+      await shutdown();
+      await done;
+    },
+    stats: () => ({
+      ...changes.stats,
+      confirmedLsn: checkpointer.confirmable(false),
+      inFlightBytes: budget.used,
+      peakInFlightBytes: budget.peak,
+    }),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Feeds one sink: an ordered queue of events and commit marks, one write at a
+ * time (so order per key holds), retries with backoff, and acknowledgement of
+ * commit marks to the checkpointer once every event before them is written.
+ *
+ * The sink itself only writes; retry and classification live here (STYLE.md,
+ * habit 3). A retryable failure retries the same batch forever with capped
+ * backoff — the slot keeps the WAL meanwhile. Operator and record failures
+ * stop the pipeline with the sink's message (dead-lettering comes with the
+ * sinks that support it).
+ */
+import type { Logger } from 'pino';
+import { describeError, errorKind } from '../errors.ts';
+import { formatLsn, type Lsn } from '../lsn.ts';
+import type { Sink } from '../sink.ts';
+import type { ChangeEvent } from '../types.ts';
+import { backoffDelay, type RetryPolicy } from './backoff.ts';
+import type { InFlightBudget } from './in-flight-budget.ts';
+
+/** A commit mark: everything queued before it belongs to transactions ending at or before `lsn`. */
+interface CommitMark {
+  commit: Lsn;
+}
+type Item = ChangeEvent | CommitMark;
+
+export interface SinkRunnerOptions {
+  sink: Sink;
+  batchMaxEvents: number;
+  batchMaxBytes: number;
+  retry: RetryPolicy;
+  budget: InFlightBudget;
+  logger: Logger;
+  onAcked(sink: string, lsn: Lsn): void;
+  /** A failure a retry cannot fix; the pipeline stops. */
+  onFatal(err: unknown): void;
+}
+
+export interface SinkRunner {
+  readonly name: string;
+  push(event: ChangeEvent): void;
+  pushCommit(lsn: Lsn): void;
+  /** Nothing queued and nothing being written. */
+  idle(): boolean;
+  /** Resolves when the queue is empty (or the runner is stopped). */
+  drained(): Promise<void>;
+  /** Stops after the current write; queued items are dropped (they will be re-sent from the slot). */
+  stop(): void;
+}
+
+export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
+  const { sink, budget, logger } = options;
+  let items: Item[] = [];
+  let head = 0;
+  let writing = false;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const drainWaiters: Array<() => void> = [];
+
+  const queued = (): number => items.length - head;
+
+  const notifyDrained = (): void => {
+    if (queued() === 0 && !writing) drainWaiters.splice(0).forEach((resolve) => resolve());
+  };
+
+  /** Takes the next batch: events up to the limits, plus the commit marks among them. */
+  const takeBatch = (): { events: ChangeEvent[]; bytes: number; lastCommit: Lsn | null } => {
+    const events: ChangeEvent[] = [];
+    let bytes = 0;
+    let lastCommit: Lsn | null = null;
+    while (head < items.length) {
+      const item = items[head];
+      if ('commit' in item) {
+        lastCommit = item.commit;
+      } else {
+        if (events.length >= options.batchMaxEvents || (events.length > 0 && bytes + item.size > options.batchMaxBytes)) break;
+        events.push(item);
+        bytes += item.size;
+      }
+      head++;
+    }
+    if (head > 4096 && head * 2 > items.length) {
+      items = items.slice(head);
+      head = 0;
+    }
+    return { events, bytes, lastCommit };
+  };
+
+  const writeWithRetry = async (events: ChangeEvent[]): Promise<boolean> => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await sink.write(events);
+        if (attempt > 0) logger.info({ attempts: attempt + 1 }, 'sink write succeeded after retries');
+        return true;
+      } catch (err) {
+        if (errorKind(err) !== 'retryable') {
+          options.onFatal(err);
+          return false;
+        }
+        const delay = backoffDelay(options.retry, attempt);
+        logger.warn({ err: describeError(err), attempt: attempt + 1, retryInMs: delay, firstLsn: formatLsn(events[0].lsn) }, 'sink write failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return false;
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      if (queued() === 0) {
+        notifyDrained();
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      writing = true;
+      const batch = takeBatch();
+      const written = batch.events.length === 0 || (await writeWithRetry(batch.events));
+      writing = false;
+      budget.release(batch.bytes);
+      if (!written) {
+        stopped = true;
+        break;
+      }
+      if (batch.lastCommit !== null) options.onAcked(sink.name, batch.lastCommit);
+    }
+    notifyDrained();
+  };
+
+  const kick = (): void => wake?.();
+  void loop();
+
+  return {
+    name: sink.name,
+    push(event) {
+      items.push(event);
+      budget.add(event.size);
+      kick();
+    },
+    pushCommit(lsn) {
+      items.push({ commit: lsn });
+      kick();
+    },
+    idle: () => queued() === 0 && !writing,
+    drained() {
+      if ((queued() === 0 && !writing) || stopped) return Promise.resolve();
+      return new Promise((resolve) => drainWaiters.push(resolve));
+    },
+    stop() {
+      stopped = true;
+      let dropped = 0;
+      for (let i = head; i < items.length; i++) {
+        const item = items[i];
+        if (!('commit' in item)) dropped += item.size;
+      }
+      budget.release(dropped);
+      items = [];
+      head = 0;
+      kick();
+      drainWaiters.splice(0).forEach((resolve) => resolve());
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * From a loaded config to a streaming pipeline: preflight, publication and
+ * slot, catalog, normalizer, sinks, router. `slotline run`, the demo, the
+ * benchmark and the end-to-end tests all start slotline through here.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { sinkPlugin } from '../../connectors/index.ts';
+import { normalizeOptionsOf } from '../config/main-schema.ts';
+import type { SlotlineConfig } from '../config/load-config.ts';
+import { formatLsn, ZERO_LSN } from '../lsn.ts';
+import { createRouter } from '../route/router.ts';
+import { runPreflight } from '../source/preflight.ts';
+import { createReplicationStream } from '../source/replication-stream.ts';
+import { createSlotAdmin } from '../source/slot-admin.ts';
+import { createTypeCatalog } from '../source/type-catalog.ts';
+import type { Sink } from '../sink.ts';
+import type { Op } from '../types.ts';
+import { HEARTBEAT_PREFIX } from './change-router.ts';
+import { createChangeNormalizer } from './change-normalizer.ts';
+import { pgClientConfig } from './pg-connection.ts';
+import { createPipeline, type Pipeline } from './pipeline.ts';
+
+export interface Worker {
+  readonly pipeline: Pipeline;
+  /** Streams until stop() (resolves) or a fatal error (rejects). */
+  run(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+}
+
+export interface WorkerOverrides {
+  /** Extra sinks built by the caller (tests, benchmark), added to the configured ones. */
+  sinks?: Sink[];
+}
+
+export async function startWorker(config: SlotlineConfig, logger: Logger, overrides: WorkerOverrides = {}): Promise<Worker> {
+  const source = config.source;
+  const connection = pgClientConfig(source);
+  const publication = { name: source.publication, create: source.create, tables: source.tables, all: source.tables === undefined };
+  const slotSpec = { name: source.slot, create: source.create };
+
+  const preflight = await runPreflight({ connection, slot: slotSpec, publication });
+  for (const warning of preflight.warnings) logger.warn(warning);
+
+  // A pool (of two) rather than one client: catalog look-ups and heartbeats must
+  // survive a dropped connection without restarting the worker.
+  const admin = new pg.Pool({ ...pgClientConfig(source, 'slotline-admin'), max: 2 });
+  admin.on('error', (err) => logger.warn({ err: err.message }, 'admin connection error'));
+  let startLsn = ZERO_LSN;
+  try {
+    const slotAdmin = createSlotAdmin(admin);
+    const pub = await slotAdmin.ensurePublication(publication);
+    for (const warning of pub.warnings) logger.warn(warning);
+    if (pub.created) logger.info({ publication: source.publication }, 'created publication');
+    if (pub.added.length > 0) logger.info({ publication: source.publication, added: pub.added }, 'added tables to publication');
+    const slot = await slotAdmin.ensureSlot(slotSpec);
+    startLsn = slot.consistentPoint ?? slot.confirmedFlushLsn ?? ZERO_LSN;
+    logger.info({ slot: source.slot, created: slot.created, from: formatLsn(startLsn), server: preflight.serverVersion }, slot.created ? 'created slot' : 'resuming slot');
+  } catch (err) {
+    await admin.end().catch(() => undefined);
+    throw err;
+  }
+
+  const normalize = normalizeOptionsOf(config, preflight.database);
+  const sinkContext = {
+    logger,
+    topicPrefix: config.topic_prefix,
+    normalize,
+    schemasEnable: config.schemas_enable,
+    tombstonesOnDelete: config.tombstones_on_delete,
+  };
+  const sinkConfigs = config.sinks;
+  const sinks: Sink[] = [
+    ...sinkConfigs.map((s) => sinkPlugin(s.type).create(s, sinkContext)),
+    ...(overrides.sinks ?? []),
+  ];
+  const routes = [
+    ...sinkConfigs.map((s) => ({ tables: s.tables, exclude_tables: s.exclude_tables, messages: s.messages })),
+    ...(overrides.sinks ?? []).map(() => ({ tables: ['*'], exclude_tables: [], messages: true })),
+  ];
+
+  const catalog = createTypeCatalog(admin);
+  const runtime = config.runtime;
+  const pipeline = createPipeline({
+    openStream: (handlers) =>
+      createReplicationStream(
+        { connection: pgClientConfig(source, 'slotline'), slot: source.slot, publication: source.publication, serverMajor: preflight.serverMajor, logger },
+        handlers,
+      ),
+    sinks,
+    router: createRouter(routes),
+    normalizer: createChangeNormalizer({ catalog, options: normalize, logger }),
+    startLsn,
+    skippedOperations: new Set<Op>(config.skipped_operations),
+    maxInFlightBytes: runtime.max_in_flight_bytes,
+    batchMaxEvents: runtime.batch_max_events,
+    batchMaxBytes: runtime.batch_max_bytes,
+    sinkRetry: runtime.retry,
+    reconnect: source.reconnect,
+    statusIntervalMs: source.status_interval_ms,
+    heartbeat: async () => {
+      await admin.query('SELECT pg_logical_emit_message(false, $1, $2)', [HEARTBEAT_PREFIX, '']);
+    },
+    heartbeatIntervalMs: source.heartbeat_interval_ms,
+    shutdownTimeoutMs: runtime.shutdown_timeout_ms,
+    logger,
+  });
+
+  return {
+    pipeline,
+    async run() {
+      try {
+        await pipeline.run();
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+    },
+    stop: (reason) => pipeline.stop(reason),
+  };
+}
