@@ -1,0 +1,161 @@
+/**
+ * What the end-to-end tests share: writing a config for one test file's
+ * database and topics, running slotline (in this process, or as a child
+ * process that can be SIGKILLed), and reading back what reached Kafka with a
+ * real consumer.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { sinkConfigSchemas } from '../../connectors/index.ts';
+import { loadConfig, type SlotlineConfig } from '../../src/config/load-config.ts';
+import { createLogger } from '../../src/runtime/logger.ts';
+import { startWorker, type Worker, type WorkerOverrides } from '../../src/runtime/worker.ts';
+import type { FreshDatabase } from '../harness/context.ts';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+
+export interface ConfigSpec {
+  db: FreshDatabase;
+  slot: string;
+  publication: string;
+  topicPrefix: string;
+  /** Publication tables; omit for FOR ALL TABLES. */
+  tables?: string[];
+  /** Kafka brokers; omit for no Kafka sink. */
+  brokers?: string[];
+  /** Extra top-level YAML text (e.g. `schemas_enable: false`). */
+  mainExtra?: string;
+  /** Extra YAML text for the Kafka sink file. */
+  kafkaExtra?: string;
+  /** source.heartbeat_interval_ms (default 0: off, so tests see only their own WAL). */
+  heartbeatIntervalMs?: number;
+}
+
+/** Writes slotline.yaml and sinks/kafka.yaml into a fresh temp dir; returns the main file's path. */
+export async function writeConfig(spec: ConfigSpec): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'slotline-e2e-'));
+  await mkdir(join(dir, 'sinks'));
+  const tables = spec.tables ? `  tables: [${spec.tables.map((t) => JSON.stringify(t)).join(', ')}]\n` : '';
+  await writeFile(
+    join(dir, 'slotline.yaml'),
+    `source:
+  url: ${JSON.stringify(spec.db.databaseUrl)}
+  slot: ${spec.slot}
+  publication: ${spec.publication}
+  create: true
+${tables}  status_interval_ms: 1000
+  heartbeat_interval_ms: ${spec.heartbeatIntervalMs ?? 0}
+  reconnect: { initial_delay_ms: 200, max_delay_ms: 2000 }
+topic_prefix: ${spec.topicPrefix}
+sinks: sinks/
+runtime:
+  retry: { initial_delay_ms: 100, max_delay_ms: 2000 }
+  shutdown_timeout_ms: 20000
+log:
+  level: ${process.env.SLOTLINE_TEST_LOG ?? 'warn'}
+${spec.mainExtra ?? ''}
+`,
+  );
+  if (spec.brokers) {
+    await writeFile(
+      join(dir, 'sinks', 'kafka.yaml'),
+      `name: kafka
+type: kafka
+brokers: [${spec.brokers.map((b) => JSON.stringify(b)).join(', ')}]
+create_topics:
+  enabled: true
+${spec.kafkaExtra ?? ''}
+`,
+    );
+  } else {
+    await writeFile(join(dir, 'sinks', 'console.yaml'), `name: console\ntype: console\noutput: ${JSON.stringify(join(dir, 'console.jsonl'))}\n`);
+  }
+  return join(dir, 'slotline.yaml');
+}
+
+export async function readConfig(path: string): Promise<SlotlineConfig> {
+  return loadConfig(path, { sinkTypes: sinkConfigSchemas() });
+}
+
+/** Runs slotline in this process; `stop()` it in the test. */
+export async function runInProcess(configPath: string, overrides?: WorkerOverrides): Promise<Worker & { running: Promise<void> }> {
+  const config = await readConfig(configPath);
+  const worker = await startWorker(config, createLogger(config.log.level), overrides);
+  const running = worker.run();
+  running.catch(() => undefined);
+  return Object.assign(worker, { running });
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal name) when the process ends. */
+  exited: Promise<number | string>;
+  output(): string;
+}
+
+/** Runs `slotline run` as a child process (so it can be SIGKILLed or heap-capped). */
+export function spawnWorker(configPath: string, options: { heapMb?: number; env?: NodeJS.ProcessEnv } = {}): WorkerProcess {
+  const args = [...(options.heapMb ? [`--max-old-space-size=${options.heapMb}`] : []), join(REPO, 'bin', 'slotline.js'), 'run', '--config', configPath];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, exited, output: () => out };
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+export interface TopicReader {
+  records: ConsumedRecord[];
+  /** Waits until `done(records)` holds; fails after `timeoutMs` with what was seen. */
+  waitFor(done: (records: ConsumedRecord[]) => boolean, timeoutMs?: number): Promise<ConsumedRecord[]>;
+  close(): Promise<void>;
+}
+
+/** A real consumer (own group, from the beginning) on every topic matching `topics`. */
+export async function readTopics(brokers: string[], topics: RegExp): Promise<TopicReader> {
+  const kafka = new Kafka({ brokers, clientId: 'slotline-test-reader', logLevel: logLevel.NOTHING });
+  const consumer: Consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 100, metadataMaxAge: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics], fromBeginning: true });
+  const records: ConsumedRecord[] = [];
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      records.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+    },
+  });
+  return {
+    records,
+    async waitFor(done, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(records)) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms with ${records.length} records: ${JSON.stringify(records.slice(-3))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return records;
+    },
+    close: () => consumer.disconnect(),
+  };
+}
+
+/** Waits for `check()` to be true, polling. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
