@@ -25,14 +25,14 @@ export interface PipelineOptions {
   /** Opens a replication stream; called again after each connection loss. */
   openStream(handlers: ReplicationHandlers): ReplicationStream;
   sinks: readonly Sink[];
+  /** Per-sink batching; index-aligned with `sinks`. */
+  batching: readonly { maxEvents: number; maxBytes: number; lingerMs: number }[];
   router: Router;
   normalizer: ChangeNormalizer;
   /** The slot's confirmed position: where streaming starts. */
   startLsn: Lsn;
   skippedOperations: ReadonlySet<Op>;
   maxInFlightBytes: number;
-  batchMaxEvents: number;
-  batchMaxBytes: number;
   sinkRetry: RetryPolicy;
   reconnect: RetryPolicy;
   statusIntervalMs: number;
@@ -85,11 +85,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     void shutdown();
   };
 
-  const runners: SinkRunner[] = options.sinks.map((sink) =>
+  const runners: SinkRunner[] = options.sinks.map((sink, i) =>
     createSinkRunner({
       sink,
-      batchMaxEvents: options.batchMaxEvents,
-      batchMaxBytes: options.batchMaxBytes,
+      batchMaxEvents: options.batching[i].maxEvents,
+      batchMaxBytes: options.batching[i].maxBytes,
+      lingerMs: options.batching[i].lingerMs,
       retry: options.sinkRetry,
       budget,
       logger: logger.child({ sink: sink.name }),

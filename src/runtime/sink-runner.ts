@@ -27,6 +27,8 @@ export interface SinkRunnerOptions {
   sink: Sink;
   batchMaxEvents: number;
   batchMaxBytes: number;
+  /** After an idle spell, how long the first item waits for company before the batch is written. */
+  lingerMs: number;
   retry: RetryPolicy;
   budget: InFlightBudget;
   logger: Logger;
@@ -110,6 +112,9 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
         notifyDrained();
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
+        // Busy streams batch by themselves while a write is in flight; after an idle
+        // spell, give the first change a moment so a burst is not written one by one.
+        if (options.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, options.lingerMs));
         continue;
       }
       writing = true;

@@ -81,6 +81,16 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
 
   const catalog = createTypeCatalog(admin);
   const runtime = config.runtime;
+  // A sink file may override the global batching (`batch:` in its type's keys).
+  type BatchOverride = { max_events?: number; max_bytes?: number; linger_ms?: number };
+  const batching = [
+    ...sinkConfigs.map((s): BatchOverride => (s as { batch?: BatchOverride }).batch ?? {}),
+    ...(overrides.sinks ?? []).map((): BatchOverride => ({})),
+  ].map((b) => ({
+    maxEvents: b.max_events ?? runtime.batch_max_events,
+    maxBytes: b.max_bytes ?? runtime.batch_max_bytes,
+    lingerMs: b.linger_ms ?? runtime.linger_ms,
+  }));
   const pipeline = createPipeline({
     openStream: (handlers) =>
       createReplicationStream(
@@ -88,13 +98,12 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
         handlers,
       ),
     sinks,
+    batching,
     router: createRouter(routes),
     normalizer: createChangeNormalizer({ catalog, options: normalize, logger }),
     startLsn,
     skippedOperations: new Set<Op>(config.skipped_operations),
     maxInFlightBytes: runtime.max_in_flight_bytes,
-    batchMaxEvents: runtime.batch_max_events,
-    batchMaxBytes: runtime.batch_max_bytes,
     sinkRetry: runtime.retry,
     reconnect: source.reconnect,
     statusIntervalMs: source.status_interval_ms,

@@ -1,0 +1,101 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { OperatorError, RetryableError } from '../errors.ts';
+import type { Sink } from '../sink.ts';
+import type { ChangeEvent } from '../types.ts';
+import { createInFlightBudget } from './in-flight-budget.ts';
+import { createSinkRunner } from './sink-runner.ts';
+
+// The runner is the subject here; the "sink" is a recorder that can be told to fail.
+const event = (lsn: number, size = 10) => ({ lsn: BigInt(lsn), size, op: 'c' }) as unknown as ChangeEvent;
+
+function setup(behaviour: (events: ChangeEvent[], call: number) => Promise<void> | void = () => {}, limits = { events: 3, bytes: 1000 }) {
+  const writes: bigint[][] = [];
+  const acks: bigint[] = [];
+  const fatal: unknown[] = [];
+  let calls = 0;
+  const sink: Sink = {
+    name: 's',
+    async start() {},
+    async write(events) {
+      writes.push(events.map((e) => e.lsn));
+      await behaviour(events, calls++);
+    },
+    async stop() {},
+  };
+  const budget = createInFlightBudget(10_000, () => {});
+  const runner = createSinkRunner({
+    sink,
+    batchMaxEvents: limits.events,
+    batchMaxBytes: limits.bytes,
+    lingerMs: 0,
+    retry: { initial_delay_ms: 1, max_delay_ms: 2 },
+    budget,
+    logger: pino({ level: 'silent' }),
+    onAcked: (_name, lsn) => acks.push(lsn),
+    onFatal: (err) => fatal.push(err),
+  });
+  return { runner, writes, acks, fatal, budget };
+}
+
+describe('sink runner', () => {
+  it('writes in order, in batches within the limits, and acknowledges commit marks after the write', async () => {
+    const { runner, writes, acks, budget } = setup();
+    [1, 2].forEach((l) => runner.push(event(l)));
+    runner.pushCommit(100n);
+    [3, 4, 5, 6].forEach((l) => runner.push(event(l)));
+    runner.pushCommit(200n);
+    await runner.drained();
+    expect(writes.flat()).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+    expect(writes.every((w) => w.length <= 3)).toBe(true);
+    expect(acks).toEqual([100n, 200n]);
+    expect(budget.used).toBe(0);
+    expect(runner.idle()).toBe(true);
+  });
+
+  it('splits batches by bytes', async () => {
+    const { runner, writes } = setup(() => {}, { events: 100, bytes: 25 });
+    [1, 2, 3, 4, 5].forEach((l) => runner.push(event(l, 10)));
+    runner.pushCommit(9n);
+    await runner.drained();
+    expect(writes).toEqual([[1n, 2n], [3n, 4n], [5n]]);
+  });
+
+  it('does not acknowledge a commit until the events before it are written', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { runner, acks } = setup(() => gate);
+    runner.push(event(1));
+    runner.pushCommit(100n);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(acks).toEqual([]);
+    expect(runner.idle()).toBe(false);
+    release();
+    await runner.drained();
+    expect(acks).toEqual([100n]);
+  });
+
+  it('retries a retryable failure with the same batch, then goes on', async () => {
+    const { runner, writes, acks, fatal } = setup((_e, call) => {
+      if (call < 2) throw new RetryableError('broker not available');
+    });
+    runner.push(event(1));
+    runner.push(event(2));
+    runner.pushCommit(50n);
+    await runner.drained();
+    expect(writes).toEqual([[1n, 2n], [1n, 2n], [1n, 2n]]);
+    expect(acks).toEqual([50n]);
+    expect(fatal).toEqual([]);
+  });
+
+  it('stops on an operator error without acknowledging', async () => {
+    const { runner, acks, fatal } = setup(() => {
+      throw new OperatorError('TOPIC_AUTHORIZATION_FAILED');
+    });
+    runner.push(event(1));
+    runner.pushCommit(50n);
+    await runner.drained();
+    expect(acks).toEqual([]);
+    expect((fatal[0] as Error).message).toBe('TOPIC_AUTHORIZATION_FAILED');
+  });
+});
