@@ -17,7 +17,7 @@ export function createConsoleSink(config: ConsoleSinkConfig, context: SinkContex
 
   const line = (topic: string, key: string | null, value: string | null): string => {
     const record = `{"topic":${JSON.stringify(topic)},"key":${key ?? 'null'},"value":${value ?? 'null'}}`;
-    return config.pretty ? JSON.stringify(JSON.parse(record), null, 2) + '\n' : record + '\n';
+    return (config.pretty ? indentJson(record) : record) + '\n';
   };
 
   return {
@@ -39,4 +39,37 @@ export function createConsoleSink(config: ConsoleSinkConfig, context: SinkContex
       if (out !== process.stdout) await new Promise<void>((resolve) => (out as WriteStream).end(resolve));
     },
   };
+}
+
+/**
+ * Re-indents JSON text without parsing it: JSON.parse would round int64 values
+ * above 2^53 (ts_ns, big ids), and the console must show what Kafka would get.
+ */
+export function indentJson(text: string, unit = '  '): string {
+  let out = '';
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i];
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      out += ch;
+    } else if (ch === '{' || ch === '[') {
+      const close = ch === '{' ? '}' : ']';
+      if (text[i + 1] === close) {
+        out += ch + close;
+        i++;
+      } else out += ch + '\n' + unit.repeat(++depth);
+    } else if (ch === '}' || ch === ']') out += '\n' + unit.repeat(--depth) + ch;
+    else if (ch === ',') out += ',\n' + unit.repeat(depth);
+    else if (ch === ':') out += ': ';
+    else out += ch;
+  }
+  return out;
 }
