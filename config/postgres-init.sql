@@ -1,9 +1,11 @@
--- Schema for the docker-compose example (mounted into the postgres container's
--- /docker-entrypoint-initdb.d). The tables match source.tables in slotline.yaml.
+-- The example schema: mounted into the docker-compose postgres container
+-- (/docker-entrypoint-initdb.d) and loaded by `slotline demo`. The tables match
+-- source.tables in slotline.yaml.
 CREATE TABLE public.products (
   id serial PRIMARY KEY,
   name text NOT NULL,
   price numeric(10,2),
+  tags text[],
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE public.orders (

@@ -4,7 +4,7 @@
  * few changes whose Debezium events are printed as they arrive. Nothing to
  * install beyond `npm ci`.
  */
-import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -16,22 +16,8 @@ import { createLogger } from '../runtime/logger.ts';
 import { startWorker } from '../runtime/worker.ts';
 import { EXIT_OK } from './main.ts';
 
-const SCHEMA = `
-CREATE TABLE public.products (
-  id serial PRIMARY KEY,
-  name text NOT NULL,
-  price numeric(10,2),
-  tags text[],
-  updated_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE public.orders (
-  id bigserial PRIMARY KEY,
-  product_id int NOT NULL REFERENCES public.products(id),
-  quantity int NOT NULL,
-  status text NOT NULL DEFAULT 'new'
-);
-ALTER TABLE public.orders REPLICA IDENTITY FULL;
-`;
+/** The example schema shared with docker-compose.yml. */
+const SCHEMA_FILE = new URL('../../config/postgres-init.sql', import.meta.url);
 
 const CHANGES = [
   `INSERT INTO public.products (name, price, tags) VALUES ('Widget', 12.34, '{tools,blue}'), ('Gadget', 99.90, NULL)`,
@@ -71,7 +57,7 @@ export async function demoCommand(options: { follow: boolean }): Promise<number>
     await admin.end();
     const db = new pg.Client({ connectionString: url });
     await db.connect();
-    await db.query(SCHEMA);
+    await db.query(await readFile(SCHEMA_FILE, 'utf8'));
 
     const configPath = await writeDemoConfig(dir, url);
     const config = await loadConfig(configPath, { sinkTypes: sinkConfigSchemas() });
