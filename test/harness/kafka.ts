@@ -145,9 +145,16 @@ function serverProperties(dataDir: string, brokerPort: number, controllerPort: n
   return `${Object.entries(props).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url, 22 characters. */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url, 22 characters. One that starts
+ * with '-' would read as an option to StorageTool (`-t -OVB…`), so draw again, as
+ * Kafka's own Uuid.randomUuid does.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function probe(brokers: string[]): Promise<void> {
