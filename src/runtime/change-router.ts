@@ -86,18 +86,19 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
           return;
         }
         case 'message': {
+          // A non-transactional message is its own unit: once written it may be confirmed. Like
+          // Debezium (which commits its position before dispatching it), it is its own last
+          // commit: its sequence is [lsn, lsn], and the next transaction's sequence[0] is lsn.
+          if (!message.transactional) lastCommitLsn = lsn;
           if (message.prefix === HEARTBEAT_PREFIX) {
             if (!message.transactional) commitMark(lsn);
             return;
           }
           const targets = router.messageSinks();
-          const event = normalizer.message(message, message.transactional ? requireTx(tx, 'message') : null, lsn);
+          const context = message.transactional ? requireTx(tx, 'message') : { ...NO_TX, lastCommitLsn: lsn };
+          const event = normalizer.message(message, context, lsn);
           if (targets.length > 0 && !skippedOperations.has('m')) deliver(event, targets);
-          // A non-transactional message is its own unit: once written it may be confirmed.
-          if (!message.transactional) {
-            commitMark(lsn);
-            lastCommitLsn = lsn;
-          }
+          if (!message.transactional) commitMark(lsn);
           return;
         }
         case 'commit':
@@ -119,6 +120,9 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
     stats,
   };
 }
+
+/** A non-transactional message's context: no xid, no commit time (normalizeMessage also clears them). */
+const NO_TX: TxContext = { xid: null, commitTimeUs: null, finalLsn: 0n, lastCommitLsn: null, origin: null };
 
 function requireTx(tx: TxContext | null, tag: string): TxContext {
   if (!tx) throw new Error(`pgoutput protocol error: ${tag} outside a transaction`);
