@@ -25,7 +25,7 @@ const RECORD_TYPES: Record<string, string> = {
 };
 
 /** The innermost kafkajs error (NumberOfRetriesExceeded wraps the real one). */
-function rootCause(err: any): any {
+export function rootCause(err: any): any {
   let e = err;
   for (let i = 0; i < 5 && e?.cause && e.cause !== e; i++) e = e.cause;
   return e;

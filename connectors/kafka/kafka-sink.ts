@@ -10,16 +10,32 @@
  *   broker: retries can neither reorder nor duplicate within a session.
  * - write() resolves only after the broker acknowledged every record, which is
  *   what lets the checkpointer pass these changes.
+ * - A write is sent as produce requests of at most MAX_REQUEST_BYTES, in order:
+ *   the broker refuses a partition's record batch above its message.max.bytes
+ *   (1 MiB by default), and kafkajs does not split (the Java producer does), so
+ *   2048 typical rows in one request would fail as MESSAGE_TOO_LARGE. When the
+ *   runner retries a write after a failure, requests already acknowledged are
+ *   not sent again.
  */
 import { readFileSync } from 'node:fs';
 import { CompressionTypes, Kafka, Partitioners, logLevel, type IHeaders, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import { RetryableError } from '../../src/errors.ts';
 import { formatLsn } from '../../src/lsn.ts';
 import { serializeKey, serializeValue } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
 import type { KafkaSinkConfig } from './kafka-config.ts';
-import { classifyKafkaError } from './kafka-errors.ts';
+import { classifyKafkaError, rootCause } from './kafka-errors.ts';
 import { createTopicNamer } from './kafka-topics.ts';
+
+/**
+ * Most record bytes (keys, values, headers, per-record overhead) in one produce
+ * request: under the broker's default message.max.bytes (1048588), which bounds
+ * each partition's batch in a request. A single larger record is still sent
+ * alone, and the broker's MESSAGE_TOO_LARGE then names the problem.
+ */
+export const MAX_REQUEST_BYTES = 1_000_000;
+const RECORD_OVERHEAD_BYTES = 32;
 
 export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
   const logger = context.logger.child({ sink: config.name, type: 'kafka' });
@@ -41,6 +57,8 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     },
   });
   let producer: Producer | null = null;
+  /** The last write that failed part-way: the runner retries the same array, and its first `sent` requests are in Kafka. */
+  let partial: { events: readonly ChangeEvent[]; sent: number } | null = null;
   const knownTopics = new Set<string>();
   const compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
 
@@ -97,22 +115,48 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     },
     async write(events) {
       if (!producer) throw new Error('kafka sink written before start()');
-      const byTopic = new Map<string, Message[]>();
+      const requests: Array<Map<string, Message[]>> = [new Map()];
+      let requestBytes = 0;
+      const topics = new Set<string>();
+      const one: Message[] = [];
       for (const event of events) {
         const topic = topicOf(event);
-        let messages = byTopic.get(topic);
-        if (!messages) byTopic.set(topic, (messages = []));
-        toMessages(event, messages);
+        topics.add(topic);
+        one.length = 0;
+        toMessages(event, one);
+        for (const message of one) {
+          const bytes = messageBytes(message);
+          if (requestBytes > 0 && requestBytes + bytes > MAX_REQUEST_BYTES) {
+            requests.push(new Map());
+            requestBytes = 0;
+          }
+          const byTopic = requests[requests.length - 1];
+          let messages = byTopic.get(topic);
+          if (!messages) byTopic.set(topic, (messages = []));
+          messages.push(message);
+          requestBytes += bytes;
+        }
       }
+      const progress = partial?.events === events ? partial : { events, sent: 0 };
+      partial = progress;
       try {
-        await ensureTopics(byTopic.keys());
-        await producer.sendBatch({
-          acks: -1,
-          timeout: config.request_timeout_ms,
-          compression,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await ensureTopics(topics);
+        for (; progress.sent < requests.length; progress.sent++) {
+          await producer.sendBatch({
+            acks: -1,
+            timeout: config.request_timeout_ms,
+            compression,
+            topicMessages: [...requests[progress.sent]].map(([topic, messages]) => ({ topic, messages })),
+          });
+        }
+        partial = null;
       } catch (err) {
+        // With create_topics on, an unknown topic is one we have just created and the broker
+        // does not list yet: KRaft propagates metadata asynchronously, and kafkajs' createTopics
+        // (waitForLeaders) gives up on UNKNOWN_TOPIC_OR_PARTITION. The next attempt finds it.
+        if (config.create_topics.enabled && rootCause(err)?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+          throw new RetryableError(`writing ${events.length} events to Kafka: topic not visible yet after creating it`, { cause: err });
+        }
         throw classifyKafkaError(err, `writing ${events.length} events to Kafka`);
       }
     },
@@ -121,6 +165,17 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
       producer = null;
     },
   };
+}
+
+/** A record's share of a produce request, as the broker counts it against message.max.bytes. */
+function messageBytes(message: Message): number {
+  let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += Buffer.byteLength(name) + byteLength(value as string | Buffer | undefined);
+  return bytes;
+}
+
+function byteLength(data: string | Buffer | null | undefined): number {
+  return data == null ? 0 : Buffer.byteLength(data);
 }
 
 /** Headers a consumer can use to de-duplicate or trace: the change's LSN and transaction. */
