@@ -76,6 +76,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const budget = createInFlightBudget(options.maxInFlightBytes, (over) => {
     if (over) logger.debug({ inFlightBytes: budget.used }, 'in-flight ceiling reached; pausing the slot');
     setPaused('budget', over);
+    // Messages that came with the socket chunk being parsed when the ceiling was reached wait in the inbox (see pump).
+    if (!over) queueMicrotask(() => void (pumping ? undefined : pump()));
   });
 
   const fail = (err: unknown): void => {
@@ -112,14 +114,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   });
 
   // Inbound messages are handled in order; a handler that must wait (catalog
-  // look-up) pauses the socket and the rest queue up behind it.
+  // look-up) pauses the socket and the rest queue up behind it. Past the
+  // in-flight ceiling the rest wait too: pausing the socket cannot stop the
+  // parser from delivering the rest of the chunk it is in (up to 64 KiB of
+  // messages, several times that as events), so turning them into events only
+  // when the budget allows keeps the ceiling within one message's events.
   let inbox: Array<[Lsn, PgoutputMessage]> = [];
   let inboxHead = 0;
   let pumping = false;
   const pump = async (): Promise<void> => {
     pumping = true;
     try {
-      while (inboxHead < inbox.length) {
+      while (inboxHead < inbox.length && !pauseReasons.has('budget')) {
         const [lsn, message] = inbox[inboxHead++];
         const pending = changes.handle(lsn, message);
         if (pending) {
@@ -128,8 +134,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           setPaused('catalog', false);
         }
       }
-      inbox = [];
-      inboxHead = 0;
+      if (inboxHead >= inbox.length) {
+        inbox = [];
+        inboxHead = 0;
+      }
     } catch (err) {
       fail(err);
     } finally {

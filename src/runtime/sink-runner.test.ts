@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { OperatorError, RetryableError } from '../errors.ts';
+import { OperatorError, RecordError, RetryableError } from '../errors.ts';
 import type { Sink } from '../sink.ts';
 import type { ChangeEvent } from '../types.ts';
 import { createInFlightBudget } from './in-flight-budget.ts';
@@ -97,5 +97,15 @@ describe('sink runner', () => {
     await runner.drained();
     expect(acks).toEqual([]);
     expect((fatal[0] as Error).message).toBe('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it('releases drain waiters when a write fails for good, though items remain queued', async () => {
+    const { runner, fatal } = setup(() => {
+      throw new RecordError('document rejected', 0);
+    }, { events: 1, bytes: 1000 });
+    [1, 2, 3].forEach((l) => runner.push(event(l)));
+    runner.pushCommit(9n);
+    await runner.drained();
+    expect(fatal).toHaveLength(1);
   });
 });

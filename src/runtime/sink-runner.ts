@@ -128,7 +128,9 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       }
       if (batch.lastCommit !== null) options.onAcked(sink.name, batch.lastCommit);
     }
-    notifyDrained();
+    // Stopped (by stop() or a failed write): nothing more will be written, so a
+    // drain waiter must not wait for the items left in the queue.
+    drainWaiters.splice(0).forEach((resolve) => resolve());
   };
 
   const kick = (): void => wake?.();
