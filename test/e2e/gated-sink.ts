@@ -14,10 +14,13 @@ export interface GatedSink extends Sink {
   readonly written: ChangeEvent[];
   open(): void;
   close(): void;
+  /** Lets the next `n` writes through, then holds again. */
+  allow(n: number): void;
 }
 
 export function createGatedSink(name = 'gated', startOpen = false): GatedSink {
   let isOpen = startOpen;
+  let allowance = 0;
   let waiters: Array<() => void> = [];
   const received: ChangeEvent[] = [];
   const written: ChangeEvent[] = [];
@@ -28,7 +31,8 @@ export function createGatedSink(name = 'gated', startOpen = false): GatedSink {
     async start() {},
     async write(events) {
       received.push(...events);
-      while (!isOpen) await new Promise<void>((resolve) => waiters.push(resolve));
+      while (!isOpen && allowance === 0) await new Promise<void>((resolve) => waiters.push(resolve));
+      if (!isOpen) allowance--;
       written.push(...events);
     },
     async stop() {
@@ -43,6 +47,12 @@ export function createGatedSink(name = 'gated', startOpen = false): GatedSink {
     },
     close() {
       isOpen = false;
+    },
+    allow(n) {
+      allowance += n;
+      const w = waiters;
+      waiters = [];
+      w.forEach((resolve) => resolve());
     },
   };
 }

@@ -32,6 +32,8 @@ export interface ConfigSpec {
   kafkaExtra?: string;
   /** source.heartbeat_interval_ms (default 0: off, so tests see only their own WAL). */
   heartbeatIntervalMs?: number;
+  /** runtime.batch_max_events (default: slotline's). */
+  batchMaxEvents?: number;
 }
 
 /** Writes slotline.yaml and sinks/kafka.yaml into a fresh temp dir; returns the main file's path. */
@@ -53,7 +55,7 @@ topic_prefix: ${spec.topicPrefix}
 sinks: sinks/
 runtime:
   retry: { initial_delay_ms: 100, max_delay_ms: 2000 }
-  shutdown_timeout_ms: 20000
+${spec.batchMaxEvents ? `  batch_max_events: ${spec.batchMaxEvents}\n` : ''}  shutdown_timeout_ms: 20000
 log:
   level: ${process.env.SLOTLINE_TEST_LOG ?? 'warn'}
 ${spec.mainExtra ?? ''}
