@@ -1,0 +1,184 @@
+/**
+ * `npm run bench`: how fast slotline drains a slot, against the server's own
+ * limit (pg_recvlogical), into a null sink and into a real Kafka broker.
+ *
+ * Each backlog phase creates one slot per contender at the same LSN, writes
+ * the workload into the WAL, then lets each contender drain its own slot in
+ * turn. The live phase streams while a paced workload runs, for latency.
+ * See docs/benchmark.md for what each figure means.
+ *
+ *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 200] [--no-kafka]
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { startKafka, type KafkaServer } from '../test/harness/kafka.ts';
+import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
+import { drainWithRecvlogical } from './recvlogical.ts';
+import { formatTable, writeReport, type BenchReport, type ContenderResult, type PhaseResult } from './report.ts';
+import { startWorkerProcess, type WorkerResult } from './worker-driver.ts';
+import * as workload from './workload.ts';
+
+const SIZES = {
+  quick: { seedRows: 20_000, smallTransactions: 5_000, largeRows: 50_000, liveSeconds: 5, liveTxPerSec: 200 },
+  default: { seedRows: 100_000, smallTransactions: 30_000, largeRows: 200_000, liveSeconds: 20, liveTxPerSec: 200 },
+};
+const DATABASE = 'bench';
+const PUBLICATION = 'bench';
+const TABLE = `public.${workload.TABLE}`;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    pg: { type: 'string', default: '17' },
+    runs: { type: 'string', default: '1' },
+    'live-rate': { type: 'string' },
+    'no-kafka': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka]');
+  process.exit(0);
+}
+const sizes = { ...(args.quick ? SIZES.quick : SIZES.default) };
+if (args['live-rate'] !== undefined) sizes.liveTxPerSec = Number(args['live-rate']);
+const runs = Number(args.runs);
+const major = Number(args.pg);
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(major) || !(sizes.liveTxPerSec > 0)) {
+  console.error('--runs wants a whole number ≥ 1, --pg a major (14-18), --live-rate transactions per second > 0');
+  process.exit(2);
+}
+const log = (message: string): void => console.log(`[bench] ${message}`);
+const seconds = (from: number): number => (performance.now() - from) / 1000;
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), node: process.version };
+  log(`PostgreSQL ${major}${args['no-kafka'] ? '' : ' and Kafka'} starting; ${args.quick ? 'quick' : 'default'} sizes, ${runs} run(s)`);
+  const [pgStart, kafkaStart] = await Promise.allSettled([startPostgres({ major }), args['no-kafka'] ? Promise.resolve(null) : startKafka()]);
+  const server = pgStart.status === 'fulfilled' ? pgStart.value : null;
+  const kafka = kafkaStart.status === 'fulfilled' ? kafkaStart.value : null;
+  const cleanup = async (): Promise<void> => {
+    await Promise.allSettled([server?.stop(), kafka?.close()]);
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    if (pgStart.status === 'rejected') throw pgStart.reason;
+    if (kafkaStart.status === 'rejected') throw kafkaStart.reason;
+    const report: BenchReport = {
+      startedAt,
+      options: { quick: args.quick, pg: major, runs, kafka: kafka !== null, sizes },
+      environment: { ...environment, postgres: server!.version, kafka: kafka?.version ?? null },
+      phases: [],
+    };
+    const bench = await prepare(server!);
+    for (let run = 1; run <= runs; run++) {
+      report.phases.push(await backlogPhase(bench, kafka, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
+      report.phases.push(await backlogPhase(bench, kafka, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
+      report.phases.push(...(await livePhase(bench, kafka, run)));
+    }
+    const file = await writeReport(report, new URL('./results/', import.meta.url).pathname);
+    console.log(`\n${formatTable(report)}\n`);
+    log(`figures written to ${file}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+interface Bench {
+  server: PgServer;
+  url: string;
+}
+
+async function prepare(server: PgServer): Promise<Bench> {
+  await server.createDatabase(DATABASE);
+  const url = server.url(DATABASE);
+  await workload.setupWorkload(url, PUBLICATION, sizes.seedRows);
+  log(`PostgreSQL ${server.version} ready; ${sizes.seedRows} seed rows in ${TABLE}`);
+  return { server, url };
+}
+
+async function backlogPhase(
+  bench: Bench,
+  kafka: KafkaServer | null,
+  phase: 'small' | 'large',
+  run: number,
+  generate: (url: string) => Promise<workload.WorkloadCounts>,
+): Promise<PhaseResult> {
+  const slotOf = (who: string): string => `bench_${phase}_${run}_${who}`;
+  const sinks = sinkTargets(kafka);
+  await workload.createSlots(bench.url, [slotOf('recv'), ...sinks.map(([who]) => slotOf(who))]);
+  const startLsn = await workload.currentWalLsn(bench.url);
+  const generating = performance.now();
+  const counts = await generate(bench.url);
+  const generateSeconds = seconds(generating);
+  const endLsn = await workload.currentWalLsn(bench.url);
+  const walBytes = await workload.walBytesBetween(bench.url, startLsn, endLsn);
+  const rowChanges = workload.rowChanges(counts);
+  log(`${phase} run ${run}: ${rowChanges} row changes in ${counts.transactions} tx, ${(walBytes / 2 ** 20).toFixed(0)} MiB WAL, written in ${generateSeconds.toFixed(1)} s`);
+
+  const contenders: ContenderResult[] = [];
+  const recv = await drainWithRecvlogical({ server: bench.server, database: DATABASE, slot: slotOf('recv'), publication: PUBLICATION, endLsn });
+  await workload.dropSlot(bench.url, slotOf('recv'));
+  contenders.push({ contender: 'pg_recvlogical', rowChanges, seconds: recv.seconds, rowsPerSec: rowChanges / recv.seconds });
+  log(`  pg_recvlogical (client ${recv.clientMajor}): ${recv.seconds.toFixed(2)} s`);
+
+  for (const [who, brokers] of sinks) {
+    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, expectedEvents: rowChanges });
+    const worker = await handle.result.catch((err: unknown) => {
+      handle.kill();
+      throw err;
+    });
+    await workload.dropSlot(bench.url, slotOf(who));
+    contenders.push(slotlineResult(who, worker, worker.seconds));
+    log(`  slotline→${who}: ${worker.seconds.toFixed(2)} s, peak RSS ${(worker.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+  return { phase, run, workload: counts, walBytes, generateSeconds, contenders };
+}
+
+/** Per sink: a fresh slot, the worker streaming, then a paced workload; latency is commit → ack without a backlog. */
+async function livePhase(bench: Bench, kafka: KafkaServer | null, run: number): Promise<PhaseResult[]> {
+  const results: PhaseResult[] = [];
+  for (const [who, brokers] of sinkTargets(kafka)) {
+    const slot = `bench_live_${run}_${who}`;
+    await workload.createSlots(bench.url, [slot]);
+    const handle = startWorkerProcess({ url: bench.url, slot, publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, expectedEvents: null });
+    try {
+      await handle.started;
+      while (!(await workload.slotActive(bench.url, slot))) await new Promise((resolve) => setTimeout(resolve, 50));
+      const generating = performance.now();
+      const counts = await workload.runSmallTransactions(bench.url, sizes.liveSeconds * sizes.liveTxPerSec, sizes.liveTxPerSec);
+      const generateSeconds = seconds(generating);
+      handle.expect(workload.rowChanges(counts));
+      const worker = await handle.result;
+      await workload.dropSlot(bench.url, slot);
+      // Offered load: the rate the workload was written at, which the worker kept up with.
+      results.push({ phase: 'live', run, workload: counts, generateSeconds, contenders: [slotlineResult(who, worker, generateSeconds)] });
+      log(`live run ${run} slotline→${who}: ${worker.events} row changes over ${generateSeconds.toFixed(1)} s, p50 ${worker.latency?.p50Ms} ms, p99 ${worker.latency?.p99Ms} ms`);
+    } catch (err) {
+      handle.kill();
+      throw err;
+    }
+  }
+  return results;
+}
+
+/** The slotline contenders: a null sink always, Kafka when a broker runs; [name, brokers]. */
+function sinkTargets(kafka: KafkaServer | null): Array<[string, string[] | null]> {
+  return kafka ? [['null', null], ['kafka', kafka.brokers]] : [['null', null]];
+}
+
+function slotlineResult(who: string, worker: WorkerResult, overSeconds: number): ContenderResult {
+  return {
+    contender: who === 'kafka' ? 'slotline→kafka' : 'slotline→null',
+    rowChanges: worker.events,
+    seconds: overSeconds,
+    rowsPerSec: worker.events / overSeconds,
+    worker,
+  };
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

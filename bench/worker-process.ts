@@ -1,0 +1,178 @@
+/**
+ * One slotline worker in a process of its own, so that its peak RSS is
+ * slotline's alone. Started by worker-driver.ts with `fork`, a WorkerSpec as
+ * JSON in argv[2]; talks back over the IPC channel (WorkerMessage).
+ *
+ * The worker is configured the way an operator would: a main YAML file and a
+ * `type: kafka` sink file, read by loadConfig. The measured sink (a null sink,
+ * or the configured Kafka sink wrapped to time its acknowledgements) is handed
+ * to startWorker as an extra sink, because the runtime has no hook to wrap the
+ * sinks it builds itself.
+ */
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sinkConfigSchemas, sinkPlugin } from '../connectors/index.ts';
+import { loadConfig, type SlotlineConfig } from '../src/config/load-config.ts';
+import { normalizeOptionsOf } from '../src/config/main-schema.ts';
+import { createLogger } from '../src/runtime/logger.ts';
+import { startWorker } from '../src/runtime/worker.ts';
+import type { Sink, SinkContext } from '../src/sink.ts';
+import type { ChangeEvent } from '../src/types.ts';
+import { createLatencyHistogram } from './latency-histogram.ts';
+import type { WorkerMessage, WorkerResult, WorkerSpec, DriverMessage } from './worker-driver.ts';
+
+const spec = JSON.parse(process.argv[2]) as WorkerSpec;
+const send = (message: WorkerMessage, then?: () => void): void => {
+  process.send!(message, undefined, {}, () => then?.());
+};
+const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+
+/** Resident set now (VmRSS) and at its peak (VmHWM), in bytes. */
+async function memory(): Promise<{ rss: number; peak: number }> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+}
+
+async function writeConfigFiles(dir: string): Promise<string> {
+  await mkdir(join(dir, 'sinks'));
+  const main = join(dir, 'slotline.yaml');
+  await writeFile(
+    main,
+    [
+      'source:',
+      '  url: ${BENCH_DATABASE_URL}',
+      `  slot: ${spec.slot}`,
+      `  publication: ${spec.publication}`,
+      '  create: false                 # the benchmark made them, at the workload start',
+      `  tables: [${spec.table}]`,
+      'topic_prefix: bench',
+      'sinks: [sinks/kafka.yaml]',
+      'log: { level: warn }',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'sinks', 'kafka.yaml'),
+    [
+      'name: kafka',
+      'type: kafka',
+      `brokers: ${JSON.stringify(spec.kafkaBrokers ?? ['localhost:9092'])}`,
+      'tables: ["*.*"]',
+      'create_topics: { enabled: true, partitions: 1, replication_factor: 1 }',
+      '',
+    ].join('\n'),
+  );
+  return main;
+}
+
+/**
+ * startWorker applies a sink file's `batch:` overrides only to the sinks it builds
+ * itself; the measured Kafka sink is built here, so its overrides become the runtime's.
+ */
+function withSinkBatching(config: SlotlineConfig, sink: SlotlineConfig['sinks'][number]): SlotlineConfig {
+  const batch = (sink as { batch?: { max_events?: number; max_bytes?: number; linger_ms?: number } }).batch ?? {};
+  const runtime = config.runtime;
+  return {
+    ...config,
+    runtime: {
+      ...runtime,
+      batch_max_events: batch.max_events ?? runtime.batch_max_events,
+      batch_max_bytes: batch.max_bytes ?? runtime.batch_max_bytes,
+      linger_ms: batch.linger_ms ?? runtime.linger_ms,
+    },
+  };
+}
+
+function sinkContextOf(config: SlotlineConfig, logger: SinkContext['logger']): SinkContext {
+  return {
+    logger,
+    topicPrefix: config.topic_prefix,
+    normalize: normalizeOptionsOf(config, config.source.database ?? ''),
+    schemasEnable: config.schemas_enable,
+    tombstonesOnDelete: config.tombstones_on_delete,
+  };
+}
+
+/** Calls `onAck` with each batch once `inner` has accepted it (for the null sink: at once). */
+function measuredSink(inner: Sink | null, onAck: (events: ChangeEvent[]) => void): Sink {
+  return {
+    name: inner?.name ?? 'null',
+    start: () => inner?.start() ?? Promise.resolve(),
+    async write(events) {
+      if (inner) await inner.write(events);
+      onAck(events);
+    },
+    stop: () => inner?.stop() ?? Promise.resolve(),
+  };
+}
+
+async function main(): Promise<void> {
+  const baseline = await memory();
+  const dir = await mkdtemp(join(tmpdir(), 'slotline-bench-'));
+  const config = await loadConfig(await writeConfigFiles(dir), { sinkTypes: sinkConfigSchemas(), env: { BENCH_DATABASE_URL: spec.url } });
+  await rm(dir, { recursive: true, force: true });
+  const logger = createLogger(config.log.level);
+
+  const latency = createLatencyHistogram();
+  let expected = spec.expectedEvents;
+  let acked = 0;
+  let lastAckUs = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const checkDone = (): void => {
+    if (expected !== null && acked >= expected) finish();
+  };
+  const [schema, table] = spec.table.split('.');
+  const onAck = (events: ChangeEvent[]): void => {
+    const at = nowUs();
+    for (const event of events) {
+      if (event.table !== table || event.schema !== schema || (event.op !== 'c' && event.op !== 'u' && event.op !== 'd')) continue;
+      acked++;
+      latency.record(at - Number(event.source.ts_us));
+    }
+    lastAckUs = at;
+    checkDone();
+  };
+  process.on('message', (message: DriverMessage) => {
+    if (message.type === 'expect') {
+      expected = message.events;
+      checkDone();
+    }
+  });
+
+  const kafkaFile = config.sinks[0];
+  const inner = spec.kafkaBrokers ? sinkPlugin('kafka').create(kafkaFile, sinkContextOf(config, logger)) : null;
+  const workerConfig = { ...(inner ? withSinkBatching(config, kafkaFile) : config), sinks: [] };
+  const cpuBefore = process.cpuUsage();
+  const startedUs = nowUs();
+  const worker = await startWorker(workerConfig, logger, { sinks: [measuredSink(inner, onAck)] });
+  const running = worker.run();
+  const runningUs = nowUs();
+  send({ type: 'started' });
+  // A fatal pipeline error ends the race; finishing stops the worker normally.
+  await Promise.race([finished, running]);
+  const cpu = process.cpuUsage(cpuBefore);
+  const stats = worker.pipeline.stats();
+  await worker.stop('benchmark done');
+  await running;
+
+  const result: WorkerResult = {
+    events: acked,
+    seconds: (lastAckUs - startedUs) / 1e6,
+    startupSeconds: (runningUs - startedUs) / 1e6,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    latency: latency.summary(),
+    baselineRssBytes: baseline.rss,
+    peakRssBytes: (await memory()).peak,
+    peakInFlightBytes: stats.peakInFlightBytes,
+    transactions: stats.transactions,
+  };
+  send({ type: 'done', result }, () => process.exit(0));
+}
+
+main().catch((err: unknown) => {
+  const error = err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err);
+  send({ type: 'failed', error }, () => process.exit(1));
+});
