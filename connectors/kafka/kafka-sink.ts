@@ -3,9 +3,9 @@
  *
  * - Topic `<prefix>.<schema>.<table>` (template), key = Debezium key, value = the
  *   envelope, a null-value tombstone after each delete when enabled.
- * - Partitioning with kafkajs' DefaultPartitioner, which is the Java client's
- *   murmur2 of the key bytes: our keys are the same bytes as Debezium's, so a
- *   key lands on the same partition.
+ * - Partitioning like the Java client (murmur2 of the key bytes,
+ *   kafka-partitioner.ts): our keys are the same bytes as Debezium's, so a key
+ *   lands on the same partition.
  * - acks=all and the idempotent producer with one request in flight per
  *   broker: retries can neither reorder nor duplicate within a session.
  * - write() resolves only after the broker acknowledged every record, which is
@@ -18,7 +18,7 @@
  *   not sent again.
  */
 import { readFileSync } from 'node:fs';
-import { CompressionTypes, Kafka, Partitioners, logLevel, type IHeaders, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type IHeaders, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import { RetryableError } from '../../src/errors.ts';
 import { formatLsn } from '../../src/lsn.ts';
 import { serializeKey, serializeValue } from '../../src/normalize/json-converter.ts';
@@ -26,6 +26,7 @@ import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
 import type { KafkaSinkConfig } from './kafka-config.ts';
 import { classifyKafkaError, rootCause } from './kafka-errors.ts';
+import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
 import { createTopicNamer } from './kafka-topics.ts';
 
 /**
@@ -52,6 +53,10 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
       const { message, ...extra } = log;
+      // kafkajs warns that finite retries "may invalidate EoS guarantees": we want a
+      // failed send to surface so the runner can log, back off and retry the same
+      // records (at-least-once; consumers de-duplicate on the LSN header).
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       if (level <= logLevel.ERROR) logger.error(extra, `kafkajs: ${message}`);
       else logger.warn(extra, `kafkajs: ${message}`);
     },
@@ -104,7 +109,7 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: javaCompatiblePartitioner,
         retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
       });
       try {

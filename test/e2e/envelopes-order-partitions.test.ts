@@ -9,11 +9,13 @@
  *
  * The topic is created by the sink with 6 partitions; every record must sit on
  * the partition Java's producer picks for its key bytes:
- * toPositive(murmur2(key)) % 6 (computed here, checked against Kafka's own
- * test vectors), and within a partition the transactions are in commit order.
+ * toPositive(murmur2(key)) % 6 (murmur2 checked against Kafka's own test
+ * vectors in kafka-partitioner.test.ts), and within a partition the
+ * transactions are in commit order.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { murmur2 } from '../../connectors/kafka/kafka-partitioner.ts';
 import { pgServers } from '../harness/context.ts';
 import { canonicalize, parseExact, startEnvelopeRun, type EnvelopeRun, type Unit } from './envelope-support.ts';
 
@@ -28,53 +30,10 @@ CREATE TABLE public.counters (id integer PRIMARY KEY, version integer NOT NULL, 
 CREATE TABLE public.barrier (id integer PRIMARY KEY);
 `;
 
-describe('Java murmur2 as computed by the test', () => {
-  // org.apache.kafka.common.utils.UtilsTest.testMurmur2.
-  it.each([
-    ['21', -973932308],
-    ['foobar', -790332482],
-    ['a-little-bit-long-string', -985981536],
-    ['a-little-bit-longer-string', -1486304829],
-    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
-    ['abc', 479470107],
-  ])('murmur2(%j) = %i', (text, hash) => {
-    expect(javaMurmur2(Buffer.from(text))).toBe(hash);
-  });
-});
-
-/** org.apache.kafka.common.utils.Utils.murmur2, in 32-bit two's complement like Java's int. */
-function javaMurmur2(data: Uint8Array): number {
-  const m = 0x5bd1e995;
-  const length = data.length;
-  let h = (0x9747b28c ^ length) | 0;
-  const length4 = length >>> 2;
-  for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
-    let k = (data[i4] & 0xff) + ((data[i4 + 1] & 0xff) << 8) + ((data[i4 + 2] & 0xff) << 16) + ((data[i4 + 3] & 0xff) << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m);
-    h ^= k;
-  }
-  // Java's switch falls through from case 3 to case 1.
-  const tail = length & ~3;
-  const rest = length % 4;
-  if (rest >= 3) h ^= (data[tail + 2] & 0xff) << 16;
-  if (rest >= 2) h ^= (data[tail + 1] & 0xff) << 8;
-  if (rest >= 1) {
-    h ^= data[tail] & 0xff;
-    h = Math.imul(h, m);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  h ^= h >>> 15;
-  return h | 0;
-}
-
 /** BuiltInPartitioner.partitionForKey: toPositive(murmur2(key bytes)) % partitions. */
 function javaPartitionForKey(key: Uint8Array, partitions: number): number {
-  return (javaMurmur2(key) & 0x7fffffff) % partitions;
+  // murmur2 is checked against Kafka's own UtilsTest vectors in connectors/kafka/kafka-partitioner.test.ts.
+  return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
 /** A small deterministic generator, so that a failure can be replayed. */
