@@ -53,7 +53,7 @@ export interface WorkerHandle {
 const WORKER_FILE = new URL('./worker-process.ts', import.meta.url);
 
 export function startWorkerProcess(spec: WorkerSpec): WorkerHandle {
-  const child = fork(WORKER_FILE, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(WORKER_FILE, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.env.SLOTLINE_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.SLOTLINE_BENCH_PROF] : [] });
   let onStarted!: () => void;
   const started = new Promise<void>((resolve) => (onStarted = resolve));
   const result = new Promise<WorkerResult>((resolve, reject) => {

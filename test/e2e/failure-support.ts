@@ -79,15 +79,14 @@ export async function prepareCapture(db: FreshDatabase, spec: CaptureSpec): Prom
   await db.sql(`CREATE PUBLICATION ${spec.publication} FOR TABLE public.${spec.table}`);
   await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [spec.slot]);
   await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [spec.oracleSlot]);
-  const client = new pg.Client({ connectionString: db.databaseUrl });
-  await client.connect();
   const txs: CommittedTx[] = [];
   let open: CommittedTx | null = null;
   return {
     txs,
     async sync() {
-      // get (not peek): each call decodes only the WAL after the previous one.
-      const { rows } = await client.query<{ lsn: string; xid: string; tag: number }>(
+      // get (not peek): each call decodes only the WAL after the previous one. A
+      // connection per call, so the oracle survives a server restart.
+      const rows: Array<{ lsn: string; xid: string; tag: number }> = await db.sql(
         `SELECT lsn::text, xid::text, get_byte(data, 0) AS tag
            FROM pg_logical_slot_get_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
         [spec.oracleSlot, spec.publication],
@@ -107,9 +106,7 @@ export async function prepareCapture(db: FreshDatabase, spec: CaptureSpec): Prom
       txs.push(...added);
       return added;
     },
-    async close() {
-      await client.end();
-    },
+    async close() {},
   };
 }
 
@@ -137,6 +134,8 @@ export interface LoadOptions {
   /** Pause between transactions (pacing, so the load does not starve the 2 cores). */
   pauseMs: number;
   random: () => number;
+  /** Continue the key numbering of an earlier load on the same table. */
+  resume?: LoadSummary;
 }
 
 export interface LoadSummary {
@@ -144,6 +143,8 @@ export interface LoadSummary {
   changes: number;
   /** Per key, the number of its last event (insert, update or delete), counted from 1. */
   lastEvent: Map<number, number>;
+  /** Keys whose row exists at the end. */
+  exists: Set<number>;
 }
 
 export interface Load {
@@ -161,8 +162,8 @@ export interface Load {
  */
 export function startLoad(db: FreshDatabase, options: LoadOptions): Load {
   const { random } = options;
-  const lastEvent = new Map<number, number>();
-  const exists = new Set<number>();
+  const lastEvent = new Map<number, number>(options.resume?.lastEvent);
+  const exists = new Set<number>(options.resume?.exists);
   let transactions = 0;
   let changes = 0;
   let stopping = false;
@@ -215,7 +216,7 @@ export function startLoad(db: FreshDatabase, options: LoadOptions): Load {
     async stop() {
       stopping = true;
       await running;
-      return { transactions, changes, lastEvent };
+      return { transactions, changes, lastEvent, exists };
     },
   };
 }
