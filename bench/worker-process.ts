@@ -100,8 +100,8 @@ function measuredSink(inner: Sink | null, onAck: (events: ChangeEvent[]) => void
   return {
     name: inner?.name ?? 'null',
     start: () => inner?.start() ?? Promise.resolve(),
-    async write(events) {
-      if (inner) await inner.write(events);
+    async write(events, info) {
+      if (inner) await inner.write(events, info);
       onAck(events);
     },
     stop: () => inner?.stop() ?? Promise.resolve(),

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Lsn } from './lsn.ts';
 import type { ChangeEvent } from './types.ts';
 import type { NormalizeOptions } from './normalize/options.ts';
 
@@ -22,9 +23,21 @@ export interface Sink {
    * A rejected write may have applied part of the batch; the runtime retries the
    * whole batch, so sinks must tolerate duplicates (DESIGN.md, invariant 3).
    */
-  write(events: ChangeEvent[]): Promise<void>;
+  write(events: ChangeEvent[], info: WriteInfo): Promise<void>;
   /** Flushes and disconnects. Called once; errors are logged, not retried. */
   stop(): Promise<void>;
+}
+
+/** What a write covers besides its events. */
+export interface WriteInfo {
+  /**
+   * The transactions whose commit falls in this batch, in commit order:
+   * `commitLsn` is Begin's final LSN (as on their events; 0n for a
+   * non-transactional message), `endLsn` the position the checkpoint passes once
+   * this write resolves. Events of a transaction not listed here continue in a
+   * later write.
+   */
+  commits: ReadonlyArray<{ commitLsn: Lsn; endLsn: Lsn }>;
 }
 
 /** Settings every sink file has, whatever its type. */

@@ -53,8 +53,8 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
     }
   };
 
-  const commitMark = (lsn: Lsn): void => {
-    for (const runner of runners) runner.pushCommit(lsn);
+  const commitMark = (commitLsn: Lsn, endLsn: Lsn): void => {
+    for (const runner of runners) runner.pushCommit(commitLsn, endLsn);
   };
 
   return {
@@ -91,18 +91,18 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
           // commit: its sequence is [lsn, lsn], and the next transaction's sequence[0] is lsn.
           if (!message.transactional) lastCommitLsn = lsn;
           if (message.prefix === HEARTBEAT_PREFIX) {
-            if (!message.transactional) commitMark(lsn);
+            if (!message.transactional) commitMark(0n, lsn);
             return;
           }
           const targets = router.messageSinks();
           const context = message.transactional ? requireTx(tx, 'message') : { ...NO_TX, lastCommitLsn: lsn };
           const event = normalizer.message(message, context, lsn);
           if (targets.length > 0 && !skippedOperations.has('m')) deliver(event, targets);
-          if (!message.transactional) commitMark(lsn);
+          if (!message.transactional) commitMark(0n, lsn);
           return;
         }
         case 'commit':
-          commitMark(message.endLsn);
+          commitMark(message.commitLsn, message.endLsn);
           // Debezium's lsn_commit (source.sequence[0]): where the previous Commit arrived, i.e. its end LSN.
           lastCommitLsn = message.endLsn;
           tx = null;

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { OperatorError, RecordError, RetryableError } from '../errors.ts';
-import type { Sink } from '../sink.ts';
+import type { Sink, WriteInfo } from '../sink.ts';
 import type { ChangeEvent } from '../types.ts';
 import { createInFlightBudget } from './in-flight-budget.ts';
 import { createSinkRunner } from './sink-runner.ts';
@@ -11,14 +11,16 @@ const event = (lsn: number, size = 10) => ({ lsn: BigInt(lsn), size, op: 'c' }) 
 
 function setup(behaviour: (events: ChangeEvent[], call: number) => Promise<void> | void = () => {}, limits = { events: 3, bytes: 1000 }) {
   const writes: bigint[][] = [];
+  const infos: WriteInfo[] = [];
   const acks: bigint[] = [];
   const fatal: unknown[] = [];
   let calls = 0;
   const sink: Sink = {
     name: 's',
     async start() {},
-    async write(events) {
+    async write(events, info) {
       writes.push(events.map((e) => e.lsn));
+      infos.push(info);
       await behaviour(events, calls++);
     },
     async stop() {},
@@ -35,16 +37,16 @@ function setup(behaviour: (events: ChangeEvent[], call: number) => Promise<void>
     onAcked: (_name, lsn) => acks.push(lsn),
     onFatal: (err) => fatal.push(err),
   });
-  return { runner, writes, acks, fatal, budget };
+  return { runner, writes, infos, acks, fatal, budget };
 }
 
 describe('sink runner', () => {
   it('writes in order, in batches within the limits, and acknowledges commit marks after the write', async () => {
     const { runner, writes, acks, budget } = setup();
     [1, 2].forEach((l) => runner.push(event(l)));
-    runner.pushCommit(100n);
+    runner.pushCommit(100n - 1n, 100n);
     [3, 4, 5, 6].forEach((l) => runner.push(event(l)));
-    runner.pushCommit(200n);
+    runner.pushCommit(200n - 1n, 200n);
     await runner.drained();
     expect(writes.flat()).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
     expect(writes.every((w) => w.length <= 3)).toBe(true);
@@ -53,10 +55,20 @@ describe('sink runner', () => {
     expect(runner.idle()).toBe(true);
   });
 
+  it('tells the sink which transactions end in each write', async () => {
+    const { runner, infos } = setup();
+    [1, 2].forEach((l) => runner.push(event(l)));
+    runner.pushCommit(90n, 100n);
+    [3, 4, 5].forEach((l) => runner.push(event(l)));
+    runner.pushCommit(190n, 200n);
+    await runner.drained();
+    expect(infos.map((i) => i.commits)).toEqual([[{ commitLsn: 90n, endLsn: 100n }], [{ commitLsn: 190n, endLsn: 200n }]]);
+  });
+
   it('splits batches by bytes', async () => {
     const { runner, writes } = setup(() => {}, { events: 100, bytes: 25 });
     [1, 2, 3, 4, 5].forEach((l) => runner.push(event(l, 10)));
-    runner.pushCommit(9n);
+    runner.pushCommit(9n - 1n, 9n);
     await runner.drained();
     expect(writes).toEqual([[1n, 2n], [3n, 4n], [5n]]);
   });
@@ -66,7 +78,7 @@ describe('sink runner', () => {
     const gate = new Promise<void>((r) => (release = r));
     const { runner, acks } = setup(() => gate);
     runner.push(event(1));
-    runner.pushCommit(100n);
+    runner.pushCommit(100n - 1n, 100n);
     await new Promise((r) => setTimeout(r, 20));
     expect(acks).toEqual([]);
     expect(runner.idle()).toBe(false);
@@ -81,7 +93,7 @@ describe('sink runner', () => {
     });
     runner.push(event(1));
     runner.push(event(2));
-    runner.pushCommit(50n);
+    runner.pushCommit(50n - 1n, 50n);
     await runner.drained();
     expect(writes).toEqual([[1n, 2n], [1n, 2n], [1n, 2n]]);
     expect(acks).toEqual([50n]);
@@ -93,7 +105,7 @@ describe('sink runner', () => {
       throw new OperatorError('TOPIC_AUTHORIZATION_FAILED');
     });
     runner.push(event(1));
-    runner.pushCommit(50n);
+    runner.pushCommit(50n - 1n, 50n);
     await runner.drained();
     expect(acks).toEqual([]);
     expect((fatal[0] as Error).message).toBe('TOPIC_AUTHORIZATION_FAILED');
@@ -104,7 +116,7 @@ describe('sink runner', () => {
       throw new RecordError('document rejected', 0);
     }, { events: 1, bytes: 1000 });
     [1, 2, 3].forEach((l) => runner.push(event(l)));
-    runner.pushCommit(9n);
+    runner.pushCommit(9n - 1n, 9n);
     await runner.drained();
     expect(fatal).toHaveLength(1);
   });

@@ -12,14 +12,14 @@
 import type { Logger } from 'pino';
 import { describeError, errorKind } from '../errors.ts';
 import { formatLsn, type Lsn } from '../lsn.ts';
-import type { Sink } from '../sink.ts';
+import type { Sink, WriteInfo } from '../sink.ts';
 import type { ChangeEvent } from '../types.ts';
 import { backoffDelay, type RetryPolicy } from './backoff.ts';
 import type { InFlightBudget } from './in-flight-budget.ts';
 
-/** A commit mark: everything queued before it belongs to transactions ending at or before `lsn`. */
+/** A commit mark: everything queued before it belongs to transactions ending at or before `endLsn`. */
 interface CommitMark {
-  commit: Lsn;
+  commit: { commitLsn: Lsn; endLsn: Lsn };
 }
 type Item = ChangeEvent | CommitMark;
 
@@ -40,7 +40,8 @@ export interface SinkRunnerOptions {
 export interface SinkRunner {
   readonly name: string;
   push(event: ChangeEvent): void;
-  pushCommit(lsn: Lsn): void;
+  /** The end of a transaction (`commitLsn` = Begin's final LSN, 0n for a non-transactional message). */
+  pushCommit(commitLsn: Lsn, endLsn: Lsn): void;
   /** Nothing queued and nothing being written. */
   idle(): boolean;
   /** Resolves when the queue is empty (or the runner is stopped). */
@@ -65,14 +66,14 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
   };
 
   /** Takes the next batch: events up to the limits, plus the commit marks among them. */
-  const takeBatch = (): { events: ChangeEvent[]; bytes: number; lastCommit: Lsn | null } => {
+  const takeBatch = (): { events: ChangeEvent[]; bytes: number; commits: CommitMark['commit'][] } => {
     const events: ChangeEvent[] = [];
     let bytes = 0;
-    let lastCommit: Lsn | null = null;
+    const commits: CommitMark['commit'][] = [];
     while (head < items.length) {
       const item = items[head];
       if ('commit' in item) {
-        lastCommit = item.commit;
+        commits.push(item.commit);
       } else {
         if (events.length >= options.batchMaxEvents || (events.length > 0 && bytes + item.size > options.batchMaxBytes)) break;
         events.push(item);
@@ -84,13 +85,13 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       items = items.slice(head);
       head = 0;
     }
-    return { events, bytes, lastCommit };
+    return { events, bytes, commits };
   };
 
-  const writeWithRetry = async (events: ChangeEvent[]): Promise<boolean> => {
+  const writeWithRetry = async (events: ChangeEvent[], info: WriteInfo): Promise<boolean> => {
     for (let attempt = 0; !stopped; attempt++) {
       try {
-        await sink.write(events);
+        await sink.write(events, info);
         if (attempt > 0) logger.info({ attempts: attempt + 1 }, 'sink write succeeded after retries');
         return true;
       } catch (err) {
@@ -119,14 +120,14 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       }
       writing = true;
       const batch = takeBatch();
-      const written = batch.events.length === 0 || (await writeWithRetry(batch.events));
+      const written = batch.events.length === 0 || (await writeWithRetry(batch.events, { commits: batch.commits }));
       writing = false;
       budget.release(batch.bytes);
       if (!written) {
         stopped = true;
         break;
       }
-      if (batch.lastCommit !== null) options.onAcked(sink.name, batch.lastCommit);
+      if (batch.commits.length > 0) options.onAcked(sink.name, batch.commits[batch.commits.length - 1].endLsn);
     }
     // Stopped (by stop() or a failed write): nothing more will be written, so a
     // drain waiter must not wait for the items left in the queue.
@@ -143,8 +144,8 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       budget.add(event.size);
       kick();
     },
-    pushCommit(lsn) {
-      items.push({ commit: lsn });
+    pushCommit(commitLsn, endLsn) {
+      items.push({ commit: { commitLsn, endLsn } });
       kick();
     },
     idle: () => queued() === 0 && !writing,
