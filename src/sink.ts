@@ -15,6 +15,13 @@ import type { NormalizeOptions } from './normalize/options.ts';
 
 export interface Sink {
   readonly name: string;
+  /**
+   * Ask the runtime to end this sink's batches only at transaction ends, so a
+   * write holds whole transactions. A transaction larger than a quarter of the
+   * in-flight ceiling still comes in chunks (waiting longer would stall the
+   * slot); its commit is listed only in the write of its last chunk.
+   */
+  readonly wholeTransactions?: boolean;
   /** Called once before the first write. Connects and checks settings; throws OperatorError for what a person must fix. */
   start(): Promise<void>;
   /**

@@ -8,6 +8,8 @@ export interface InFlightBudget {
   release(bytes: number): void;
   readonly used: number;
   readonly peak: number;
+  /** The ceiling itself. */
+  readonly limit: number;
 }
 
 export function createInFlightBudget(limit: number, onPressure: (over: boolean) => void): InFlightBudget {
@@ -37,5 +39,6 @@ export function createInFlightBudget(limit: number, onPressure: (over: boolean) 
     get peak() {
       return peak;
     },
+    limit,
   };
 }

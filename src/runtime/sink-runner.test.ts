@@ -9,7 +9,11 @@ import { createSinkRunner } from './sink-runner.ts';
 // The runner is the subject here; the "sink" is a recorder that can be told to fail.
 const event = (lsn: number, size = 10) => ({ lsn: BigInt(lsn), size, op: 'c' }) as unknown as ChangeEvent;
 
-function setup(behaviour: (events: ChangeEvent[], call: number) => Promise<void> | void = () => {}, limits = { events: 3, bytes: 1000 }) {
+function setup(
+  behaviour: (events: ChangeEvent[], call: number) => Promise<void> | void = () => {},
+  limits = { events: 3, bytes: 1000 },
+  whole = { wholeTransactions: false, budgetLimit: 10_000 },
+) {
   const writes: bigint[][] = [];
   const infos: WriteInfo[] = [];
   const acks: bigint[] = [];
@@ -17,6 +21,7 @@ function setup(behaviour: (events: ChangeEvent[], call: number) => Promise<void>
   let calls = 0;
   const sink: Sink = {
     name: 's',
+    wholeTransactions: whole.wholeTransactions,
     async start() {},
     async write(events, info) {
       writes.push(events.map((e) => e.lsn));
@@ -25,7 +30,7 @@ function setup(behaviour: (events: ChangeEvent[], call: number) => Promise<void>
     },
     async stop() {},
   };
-  const budget = createInFlightBudget(10_000, () => {});
+  const budget = createInFlightBudget(whole.budgetLimit, () => {});
   const runner = createSinkRunner({
     sink,
     batchMaxEvents: limits.events,
@@ -119,5 +124,65 @@ describe('sink runner', () => {
     runner.pushCommit(9n - 1n, 9n);
     await runner.drained();
     expect(fatal).toHaveLength(1);
+  });
+
+  describe('whole transactions', () => {
+    const wholeSetup = (budgetLimit = 10_000, limits = { events: 3, bytes: 1000 }) =>
+      setup(() => {}, limits, { wholeTransactions: true, budgetLimit });
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+
+    it('ends batches only at commit marks, even past the batch limits', async () => {
+      const { runner, writes, infos, acks } = wholeSetup();
+      [1, 2].forEach((l) => runner.push(event(l)));
+      runner.pushCommit(9n, 10n);
+      [3, 4, 5, 6, 7].forEach((l) => runner.push(event(l)));
+      runner.pushCommit(19n, 20n);
+      [8].forEach((l) => runner.push(event(l)));
+      runner.pushCommit(29n, 30n);
+      await runner.drained();
+      // [1,2] fits; [3..7] alone is over 3 events but is one transaction; [8] follows.
+      expect(writes).toEqual([[1n, 2n], [3n, 4n, 5n, 6n, 7n], [8n]]);
+      expect(infos.map((i) => i.commits.map((c) => c.endLsn))).toEqual([[10n], [20n], [30n]]);
+      expect(acks).toEqual([10n, 20n, 30n]);
+    });
+
+    it('waits for the commit mark of an unfinished transaction under the cap', async () => {
+      const { runner, writes, acks, budget } = wholeSetup();
+      [1, 2].forEach((l) => runner.push(event(l)));
+      await settle();
+      expect(writes).toEqual([]);
+      await runner.drained(); // an unfinished tail is not writable work
+      expect(runner.idle()).toBe(false);
+      runner.push(event(3));
+      runner.pushCommit(9n, 10n);
+      runner.push(event(4)); // the next transaction's first change stays queued
+      await settle();
+      expect(writes).toEqual([[1n, 2n, 3n]]);
+      expect(acks).toEqual([10n]);
+      expect(budget.used).toBe(10);
+    });
+
+    it('writes a transaction larger than a quarter of the ceiling in chunks, its commit with the last chunk', async () => {
+      // ceiling 200 → cap 50 bytes = 5 events of 10
+      const { runner, writes, infos, acks } = wholeSetup(200);
+      for (let l = 1; l <= 12; l++) runner.push(event(l));
+      await settle();
+      expect(writes.flat()).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i + 1)));
+      expect(writes.every((w) => w.reduce((n) => n + 10, 0) <= 50)).toBe(true);
+      expect(infos.every((i) => i.commits.length === 0)).toBe(true);
+      expect(acks).toEqual([]);
+      runner.pushCommit(99n, 100n);
+      await runner.drained();
+      expect(writes.flat()).toHaveLength(12);
+      expect(infos.at(-1)!.commits).toEqual([{ commitLsn: 99n, endLsn: 100n }]);
+      expect(acks).toEqual([100n]);
+    });
+
+    it('keeps ordinary sinks writing partial transactions', async () => {
+      const { runner, writes } = setup();
+      [1, 2].forEach((l) => runner.push(event(l)));
+      await settle();
+      expect(writes).toEqual([[1n, 2n]]);
+    });
   });
 });

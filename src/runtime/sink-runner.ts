@@ -44,7 +44,7 @@ export interface SinkRunner {
   pushCommit(commitLsn: Lsn, endLsn: Lsn): void;
   /** Nothing queued and nothing being written. */
   idle(): boolean;
-  /** Resolves when the queue is empty (or the runner is stopped). */
+  /** Resolves when nothing writable is queued (a whole-transaction sink: no complete transaction) and nothing is being written, or the runner is stopped. */
   drained(): Promise<void>;
   /** Stops after the current write; queued items are dropped (they will be re-sent from the slot). */
   stop(): void;
@@ -60,27 +60,54 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
   const drainWaiters: Array<() => void> = [];
 
   const queued = (): number => items.length - head;
+  // Whole-transaction sinks wait for a commit mark, but never while holding more
+  // than this: the socket pauses at the ceiling, so waiting past it would deadlock.
+  const whole = sink.wholeTransactions === true;
+  const wholeCap = Math.max(1, Math.floor(budget.limit / 4));
+  let queuedBytes = 0;
+  let queuedCommits = 0;
+
+  /** A batch can be taken now (a whole-transaction sink waits for a commit mark or the cap). */
+  const ready = (): boolean => queued() > 0 && (!whole || queuedCommits > 0 || queuedBytes >= wholeCap);
 
   const notifyDrained = (): void => {
-    if (queued() === 0 && !writing) drainWaiters.splice(0).forEach((resolve) => resolve());
+    if (!ready() && !writing) drainWaiters.splice(0).forEach((resolve) => resolve());
   };
 
-  /** Takes the next batch: events up to the limits, plus the commit marks among them. */
+  /**
+   * Takes the next batch: events up to the limits, plus the commit marks among
+   * them. For a whole-transaction sink the batch ends at the last commit mark
+   * that fits; a transaction alone past the limits grows up to the cap, and past
+   * the cap it is taken as a chunk without its commit mark.
+   */
   const takeBatch = (): { events: ChangeEvent[]; bytes: number; commits: CommitMark['commit'][] } => {
     const events: ChangeEvent[] = [];
     let bytes = 0;
     const commits: CommitMark['commit'][] = [];
-    while (head < items.length) {
-      const item = items[head];
+    let cut: { at: number; events: number; bytes: number } | null = null;
+    let at = head;
+    while (at < items.length) {
+      const item = items[at];
       if ('commit' in item) {
         commits.push(item.commit);
-      } else {
-        if (events.length >= options.batchMaxEvents || (events.length > 0 && bytes + item.size > options.batchMaxBytes)) break;
-        events.push(item);
-        bytes += item.size;
+        at++;
+        cut = { at, events: events.length, bytes };
+        continue;
       }
-      head++;
+      const full = events.length >= options.batchMaxEvents || (events.length > 0 && bytes + item.size > options.batchMaxBytes);
+      if (full && (!whole || cut !== null || bytes + item.size > wholeCap)) break;
+      events.push(item);
+      bytes += item.size;
+      at++;
     }
+    if (whole && cut !== null) {
+      events.length = cut.events;
+      bytes = cut.bytes;
+      at = cut.at;
+    }
+    head = at;
+    queuedBytes -= bytes;
+    queuedCommits -= commits.length;
     if (head > 4096 && head * 2 > items.length) {
       items = items.slice(head);
       head = 0;
@@ -109,7 +136,7 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
 
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      if (queued() === 0) {
+      if (!ready()) {
         notifyDrained();
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
@@ -141,16 +168,19 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
     name: sink.name,
     push(event) {
       items.push(event);
+      queuedBytes += event.size;
       budget.add(event.size);
       kick();
     },
     pushCommit(commitLsn, endLsn) {
       items.push({ commit: { commitLsn, endLsn } });
+      queuedCommits++;
       kick();
     },
     idle: () => queued() === 0 && !writing,
+    /** For a whole-transaction sink, an unfinished transaction at the tail does not count: it waits for its commit. */
     drained() {
-      if ((queued() === 0 && !writing) || stopped) return Promise.resolve();
+      if ((!ready() && !writing) || stopped) return Promise.resolve();
       return new Promise((resolve) => drainWaiters.push(resolve));
     },
     stop() {
@@ -163,6 +193,8 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       budget.release(dropped);
       items = [];
       head = 0;
+      queuedBytes = 0;
+      queuedCommits = 0;
       kick();
       drainWaiters.splice(0).forEach((resolve) => resolve());
     },
