@@ -23,11 +23,19 @@ export interface KafkaConnectionInfo {
   brokers: string[];
 }
 
+export interface EsConnectionInfo {
+  version: string;
+  /** `http://127.0.0.1:<port>`, security off. */
+  node: string;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** One entry per major in SLOTLINE_PG_MAJORS, in that order (the first is the default). */
     slotlinePostgres: PgConnectionInfo[];
     slotlineKafka: KafkaConnectionInfo;
+    slotlineElasticsearch: EsConnectionInfo;
+    slotlineRedis: { url: string };
   }
 }
 
@@ -53,6 +61,20 @@ export function kafkaBrokers(): string[] {
 
 export function kafkaVersion(): string {
   return inject('slotlineKafka').version;
+}
+
+/** The shared Elasticsearch node's URL (private one for stop/kill tests: `startElasticsearch()` from ./elasticsearch.ts). */
+export function esNode(): string {
+  return inject('slotlineElasticsearch').node;
+}
+
+/**
+ * The shared Redis (`redis://127.0.0.1:<port>`). Tests on it use their own key
+ * prefixes; a test that stops, kills or reconfigures Redis starts a private
+ * one with `startRedis()` from ./redis.ts.
+ */
+export function redisUrl(): string {
+  return inject('slotlineRedis').url;
 }
 
 /**

@@ -5,13 +5,17 @@
  *
  * - PostgreSQL: one server per major in SLOTLINE_PG_MAJORS (default "17,15").
  * - Kafka: one broker, version SLOTLINE_KAFKA_VERSION (default in ./kafka-dist.ts).
+ * - Elasticsearch: one node, version SLOTLINE_ES_VERSION (default in ./elasticsearch-dist.ts).
+ * - Redis: one Debian `redis-server` on a free port (./redis.ts).
  *
  * A server that cannot start fails the whole run with its log tail: a suite
  * that silently skips its integration tests is worse than a red run.
  */
 import type { TestProject } from 'vitest/node';
-import type { KafkaConnectionInfo } from './context.ts';
+import type { EsConnectionInfo, KafkaConnectionInfo } from './context.ts';
 import { startKafka, type KafkaServer } from './kafka.ts';
+import { startElasticsearch } from './elasticsearch.ts';
+import { startRedis } from './redis.ts';
 import { SUPPORTED_PG_MAJORS, startPostgres, type PgConnectionInfo, type PgServer } from './postgres.ts';
 
 const DEFAULT_PG_MAJORS = '17,15';
@@ -28,17 +32,23 @@ export function pgMajorsFromEnv(value = process.env.SLOTLINE_PG_MAJORS ?? DEFAUL
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const majors = pgMajorsFromEnv();
   const started = Date.now();
+  const esStarting = Promise.allSettled([startElasticsearch()]);
+  const redisStarting = Promise.allSettled([startRedis()]);
   const [kafkaResult, ...pgResults] = await Promise.allSettled([
     startKafka(),
     ...majors.map((major) => startPostgres({ major })),
   ]);
   const postgres = pgResults.flatMap((r) => (r.status === 'fulfilled' ? [r.value as PgServer] : []));
   const kafka = kafkaResult.status === 'fulfilled' ? (kafkaResult.value as KafkaServer) : undefined;
+  const [esResult] = await esStarting;
+  const es = esResult.status === 'fulfilled' ? esResult.value : undefined;
+  const [redisResult] = await redisStarting;
+  const redis = redisResult.status === 'fulfilled' ? redisResult.value : undefined;
   const teardown = async (): Promise<void> => {
-    await Promise.allSettled([kafka?.close(), ...postgres.map((s) => s.stop())]);
+    await Promise.allSettled([kafka?.close(), es?.close(), redis?.close(), ...postgres.map((s) => s.stop())]);
   };
 
-  const failures = [kafkaResult, ...pgResults].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+  const failures = [kafkaResult, esResult, redisResult, ...pgResults].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
   if (failures.length > 0) {
     await teardown();
     const reasons = failures.map((err) => (err instanceof Error ? err.message : String(err))).join('\n\n');
@@ -49,7 +59,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const kafkaInfo: KafkaConnectionInfo = { version: kafka!.version, brokers: kafka!.brokers };
   project.provide('slotlinePostgres', pgInfo);
   project.provide('slotlineKafka', kafkaInfo);
-  const summary = [...pgInfo.map((s) => `PostgreSQL ${s.version} on ${s.host}:${s.port}`), `Kafka ${kafkaInfo.version} on ${kafkaInfo.brokers.join(',')}`];
+  const esInfo: EsConnectionInfo = { version: es!.version, node: es!.node };
+  project.provide('slotlineElasticsearch', esInfo);
+  project.provide('slotlineRedis', { url: redis!.url });
+  const summary = [...pgInfo.map((s) => `PostgreSQL ${s.version} on ${s.host}:${s.port}`), `Kafka ${kafkaInfo.version} on ${kafkaInfo.brokers.join(',')}`, `Elasticsearch ${esInfo.version} on ${esInfo.node}`, `Redis on ${redis!.url}`];
   console.log(`test harness: started in ${Date.now() - started} ms: ${summary.join('; ')}`);
   return teardown;
 }

@@ -31,7 +31,7 @@ export async function sweepStaleServerDirs(): Promise<void> {
   const names = await readdir(base).catch(() => [] as string[]);
   await Promise.all(
     names
-      .filter((name) => /^slotline-(pg\d+|kafka-[\d.]+)-/.test(name))
+      .filter((name) => /^slotline-(pg\d+|kafka-[\d.]+|elasticsearch-[\d.]+|redis)-/.test(name))
       .map(async (name) => {
         const dir = join(base, name);
         if (await isStale(dir)) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
