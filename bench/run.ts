@@ -1,18 +1,20 @@
 /**
  * `npm run bench`: how fast slotline drains a slot, against the server's own
- * limit (pg_recvlogical), into a null sink and into a real Kafka broker.
+ * limit (pg_recvlogical), into a null sink, into a real Kafka broker and into
+ * a real Redis (cache invalidation + write-through per row).
  *
  * Each backlog phase creates one slot per contender at the same LSN, writes
  * the workload into the WAL, then lets each contender drain its own slot in
  * turn. The live phase streams while a paced workload runs, for latency.
  * See docs/benchmark.md for what each figure means.
  *
- *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 200] [--no-kafka]
+ *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 200] [--no-kafka] [--no-redis]
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startKafka, type KafkaServer } from '../test/harness/kafka.ts';
 import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
+import { startRedis, type RedisServer } from '../test/harness/redis.ts';
 import { drainWithRecvlogical } from './recvlogical.ts';
 import { formatTable, writeReport, type BenchReport, type ContenderResult, type PhaseResult } from './report.ts';
 import { startWorkerProcess, type WorkerResult } from './worker-driver.ts';
@@ -33,11 +35,12 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     'live-rate': { type: 'string' },
     'no-kafka': { type: 'boolean', default: false },
+    'no-redis': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka]');
+  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-redis]');
   process.exit(0);
 }
 const sizes = { ...(args.quick ? SIZES.quick : SIZES.default) };
@@ -58,8 +61,9 @@ async function main(): Promise<void> {
   const [pgStart, kafkaStart] = await Promise.allSettled([startPostgres({ major }), args['no-kafka'] ? Promise.resolve(null) : startKafka()]);
   const server = pgStart.status === 'fulfilled' ? pgStart.value : null;
   const kafka = kafkaStart.status === 'fulfilled' ? kafkaStart.value : null;
+  redis = args['no-redis'] ? null : await startRedis();
   const cleanup = async (): Promise<void> => {
-    await Promise.allSettled([server?.stop(), kafka?.close()]);
+    await Promise.allSettled([server?.stop(), kafka?.close(), redis?.close()]);
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
@@ -124,7 +128,7 @@ async function backlogPhase(
   log(`  pg_recvlogical (client ${recv.clientMajor}): ${recv.seconds.toFixed(2)} s`);
 
   for (const [who, brokers] of sinks) {
-    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, expectedEvents: rowChanges });
+    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, redisUrl: redisUrlOf(who), expectedEvents: rowChanges });
     const worker = await handle.result.catch((err: unknown) => {
       handle.kill();
       throw err;
@@ -142,7 +146,7 @@ async function livePhase(bench: Bench, kafka: KafkaServer | null, run: number): 
   for (const [who, brokers] of sinkTargets(kafka)) {
     const slot = `bench_live_${run}_${who}`;
     await workload.createSlots(bench.url, [slot]);
-    const handle = startWorkerProcess({ url: bench.url, slot, publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, expectedEvents: null });
+    const handle = startWorkerProcess({ url: bench.url, slot, publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, redisUrl: redisUrlOf(who), expectedEvents: null });
     try {
       await handle.started;
       while (!(await workload.slotActive(bench.url, slot))) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -163,14 +167,19 @@ async function livePhase(bench: Bench, kafka: KafkaServer | null, run: number): 
   return results;
 }
 
-/** The slotline contenders: a null sink always, Kafka when a broker runs; [name, brokers]. */
+/** The Redis of the `redis` contender (started in main unless --no-redis). */
+let redis: RedisServer | null = null;
+const redisUrlOf = (who: string): string | null => (who === 'redis' ? redis!.url : null);
+
+/** The slotline contenders: a null sink always, Kafka when a broker runs, Redis unless --no-redis; [name, brokers]. */
 function sinkTargets(kafka: KafkaServer | null): Array<[string, string[] | null]> {
-  return kafka ? [['null', null], ['kafka', kafka.brokers]] : [['null', null]];
+  const targets: Array<[string, string[] | null]> = kafka ? [['null', null], ['kafka', kafka.brokers]] : [['null', null]];
+  return redis ? [...targets, ['redis', null]] : targets;
 }
 
 function slotlineResult(who: string, worker: WorkerResult, overSeconds: number): ContenderResult {
   return {
-    contender: who === 'kafka' ? 'slotline→kafka' : 'slotline→null',
+    contender: who === 'kafka' ? 'slotline→kafka' : who === 'redis' ? 'slotline→redis' : 'slotline→null',
     rowChanges: worker.events,
     seconds: overSeconds,
     rowsPerSec: worker.events / overSeconds,

@@ -14,6 +14,8 @@ export interface WorkerSpec {
   table: string;
   /** Kafka bootstrap brokers; null: a null sink that discards every event. */
   kafkaBrokers: string[] | null;
+  /** Redis URL: a `type: redis` sink (invalidate + refresh per row) instead; wins over kafkaBrokers. */
+  redisUrl?: string | null;
   /** Row changes to wait for; null until the driver sends `expect` (the live phase). */
   expectedEvents: number | null;
 }

@@ -4,7 +4,7 @@
  * JSON in argv[2]; talks back over the IPC channel (WorkerMessage).
  *
  * The worker is configured the way an operator would: a main YAML file and a
- * `type: kafka` sink file, read by loadConfig. The measured sink (a null sink,
+ * `type: kafka` (or `type: redis`) sink file, read by loadConfig. The measured sink (a null sink,
  * or the configured Kafka sink wrapped to time its acknowledgements) is handed
  * to startWorker as an extra sink, because the runtime has no hook to wrap the
  * sinks it builds itself.
@@ -48,7 +48,7 @@ async function writeConfigFiles(dir: string): Promise<string> {
       '  create: false                 # the benchmark made them, at the workload start',
       `  tables: [${spec.table}]`,
       'topic_prefix: bench',
-      'sinks: [sinks/kafka.yaml]',
+      `sinks: [sinks/${spec.redisUrl ? 'redis' : 'kafka'}.yaml]`,
       'log: { level: warn }',
       '',
     ].join('\n'),
@@ -61,6 +61,20 @@ async function writeConfigFiles(dir: string): Promise<string> {
       `brokers: ${JSON.stringify(spec.kafkaBrokers ?? ['localhost:9092'])}`,
       'tables: ["*.*"]',
       'create_topics: { enabled: true, partitions: 1, replication_factor: 1 }',
+      '',
+    ].join('\n'),
+  );
+  // A cache in front of the workload table: one key deleted and one row written through per change.
+  await writeFile(
+    join(dir, 'sinks', 'redis.yaml'),
+    [
+      'name: redis',
+      'type: redis',
+      `url: ${JSON.stringify(spec.redisUrl ?? 'redis://127.0.0.1:6379')}`,
+      'rules:',
+      `  - tables: [${JSON.stringify(spec.table)}]`,
+      '    invalidate: ["bench:row:{id}:page"]',
+      '    refresh: { key: "bench:row:{id}", ttl: 3600 }',
       '',
     ].join('\n'),
   );
@@ -99,6 +113,7 @@ function sinkContextOf(config: SlotlineConfig, logger: SinkContext['logger']): S
 function measuredSink(inner: Sink | null, onAck: (events: ChangeEvent[]) => void): Sink {
   return {
     name: inner?.name ?? 'null',
+    wholeTransactions: inner?.wholeTransactions,
     start: () => inner?.start() ?? Promise.resolve(),
     async write(events, info) {
       if (inner) await inner.write(events, info);
@@ -143,7 +158,7 @@ async function main(): Promise<void> {
   });
 
   const kafkaFile = config.sinks[0];
-  const inner = spec.kafkaBrokers ? sinkPlugin('kafka').create(kafkaFile, sinkContextOf(config, logger)) : null;
+  const inner = spec.kafkaBrokers || spec.redisUrl ? sinkPlugin(kafkaFile.type).create(kafkaFile, sinkContextOf(config, logger)) : null;
   const workerConfig = { ...(inner ? withSinkBatching(config, kafkaFile) : config), sinks: [] };
   const cpuBefore = process.cpuUsage();
   const startedUs = nowUs();

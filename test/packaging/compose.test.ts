@@ -15,8 +15,9 @@ import { REPO } from '../e2e/support.ts';
 const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'));
 
 describe('docker-compose.yml', () => {
-  it('has postgres with wal_level=logical, kafka in KRaft mode, and slotline built from the Dockerfile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'postgres', 'slotline']);
+  it('has postgres with wal_level=logical, kafka in KRaft mode, redis, and slotline built from the Dockerfile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'postgres', 'redis', 'slotline']);
+    expect(compose.services.slotline.depends_on.redis).toEqual({ condition: 'service_healthy' });
     expect(compose.services.postgres.command.join(' ')).toContain('wal_level=logical');
     expect(compose.services.kafka.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(compose.services.slotline.build).toBe('.');

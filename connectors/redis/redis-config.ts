@@ -1,0 +1,123 @@
+/**
+ * Keys of a `type: redis` sink file: cache invalidation, write-through and
+ * notifications from the WAL. Each rule maps tables to effects; templates are
+ * parsed here (redis-templates.ts) so a bad one fails at load time.
+ */
+import { z } from 'zod';
+import { count, durationMs, flag, overrideOf, tlsSchema } from '../../src/config/schema-parts.ts';
+import type { SinkConfig } from '../../src/config/sink-schema.ts';
+import { tableGlobSchema } from '../../src/config/table-glob.ts';
+import { parseTemplate } from './redis-templates.ts';
+
+const keyTemplate = z.string().superRefine((text, ctx) => {
+  try {
+    parseTemplate(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', input: text, message: (err as Error).message });
+  }
+});
+
+const redisUrl = z.string().superRefine((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    ctx.addIssue({ code: 'custom', input: text, message: `invalid Redis URL ${JSON.stringify(text)}: expected redis://host:port[/db] or rediss://…` });
+  }
+});
+
+const ruleSchema = z.strictObject({
+  tables: z
+    .array(tableGlobSchema)
+    .min(1)
+    .meta({ description: 'Globs over `schema.table` this rule applies to.', docType: 'list of glob' }),
+  invalidate: z
+    .array(keyTemplate)
+    .default([])
+    .meta({
+      description:
+        'Key templates to delete on every change of a row: `{col}` (key, else new row, else old row), `{key.col}`, `{before.col}`, `{after.col}`; `{{`/`}}` are literal braces. A key whose value the event lacks is skipped.',
+      docType: 'list of key template',
+    }),
+  publish: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Channel to PUBLISH `{table, op, keys, lsn}` on after each change (best-effort: subscribers that are away miss it).', docDefault: 'none' }),
+  refresh: z
+    .strictObject({
+      key: keyTemplate.meta({ description: 'Key template of the row\'s cache entry.', docType: 'key template' }),
+      ttl: z.int().min(0).default(0).meta({ description: 'Expiry of the entry in seconds; 0 keeps it until the next change.', docType: 'integer (s)' }),
+    })
+    .optional()
+    .meta({
+      description: 'Write-through: SET the new row as JSON (Debezium JsonConverter form, schemas off) on insert/update, delete it on delete; LSN-fenced.',
+      docDefault: 'none',
+    }),
+  stream: z
+    .strictObject({
+      key: z
+        .string()
+        .min(1)
+        .default('slotline:{prefix}.{schema}.{table}')
+        .meta({ description: 'Stream key; placeholders `{prefix}` (topic_prefix), `{schema}`, `{table}`.', docType: 'string' }),
+      maxlen: count(100_000, 'Approximate length bound of each stream (XADD MAXLEN ~).'),
+    })
+    .optional()
+    .meta({
+      description:
+        'Stream mode: XADD each change\'s Debezium envelope (field `value`, JsonConverter, schemas per `schemas_enable`) with fields `op` and `lsn` to a stream per table.',
+      docDefault: 'none',
+    }),
+});
+
+export const redisConfigSchema = z.strictObject({
+  url: redisUrl.default('redis://127.0.0.1:6379').meta({ description: 'Server URL: `redis://host:port/db`, or `rediss://` for TLS.', docType: 'URL' }),
+  username: z.string().min(1).optional().meta({ description: 'ACL user name (Redis 6+).', docDefault: 'the URL\'s, else `default`' }),
+  password: z.string().optional().meta({ description: 'Password; prefer `${REDIS_PASSWORD}` over writing it here.', docDefault: 'the URL\'s, else none' }),
+  tls: tlsSchema('TLS to the server (also implied by a `rediss://` URL).'),
+  cluster: z
+    .strictObject({
+      nodes: z
+        .array(z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$/, { error: 'expected host:port' }))
+        .min(1)
+        .meta({ description: 'Seed nodes, `host:port`; the rest are discovered.', docType: 'list of host:port' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'Redis Cluster instead of `url`\'s single server (its user, password and TLS still apply). Weaker guarantee: a transaction\'s keys in different hash slots are applied as one atomic step per slot, each with its own checkpoint key.',
+      docDefault: 'none (the single server at `url`)',
+    }),
+  rules: z
+    .array(ruleSchema)
+    .min(1)
+    .meta({
+      description:
+        'What each table\'s changes do in Redis; a change matching several rules applies them all, in order. A rule has `tables` (globs), and any of `invalidate` (key templates to delete), `publish` (channel), `refresh` (`key` template, `ttl` seconds: write-through, LSN-fenced) and `stream` (`key`, `maxlen`: XADD the Debezium envelope). Templates: `{col}` (key, else new row, else old row), `{key.col}`, `{before.col}`, `{after.col}`; `{{`/`}}` are literal braces.',
+      docType: 'list of rule',
+    }),
+  schemas_enable: overrideOf(z.boolean(), 'schemas_enable', 'Override of the global `schemas_enable` for stream mode\'s envelopes.'),
+  unlink: flag(false, 'Delete keys with UNLINK (memory freed in the background) instead of DEL.'),
+  checkpoint_key: z
+    .string()
+    .min(1)
+    .default('slotline:checkpoint:{sink}')
+    .meta({ description: 'Key holding the end LSN of the last transaction applied, written in the same step; `{sink}` is the sink name.', docType: 'string' }),
+  fence_prefix: z
+    .string()
+    .default('slotline:fence:')
+    .describe('Prefix of the keys holding each refresh key\'s last applied LSN (the fence against stale replays).'),
+  fence_ttl: z
+    .int()
+    .min(0)
+    .default(604_800)
+    .meta({ description: 'Expiry of a fence in seconds (0 = never); it must outlast any replay, i.e. any downtime of this sink.', docType: 'integer (s)' }),
+  request_timeout_ms: durationMs(10_000, 'Timeout of one command; a write that times out is retried (it is idempotent).', 1),
+});
+
+export type RedisRule = z.output<typeof ruleSchema>;
+export type RedisSinkConfig = SinkConfig<typeof redisConfigSchema>;

@@ -1,0 +1,165 @@
+/**
+ * Redis sink: cache invalidation, write-through and notifications from the WAL.
+ *
+ * - Asks the runtime for whole transactions (Sink.wholeTransactions): a write
+ *   is one apply script (redis-script.ts) holding every effect of its
+ *   transactions plus this sink's checkpoint, so a crash never leaves half a
+ *   transaction applied. A transaction too large for the in-flight ceiling
+ *   comes in chunks; each chunk is atomic, and the checkpoint moves only with
+ *   the last.
+ * - The checkpoint (end LSN of the last transaction applied) makes replays
+ *   after a restart, and retries of a write whose reply was lost, skip what is
+ *   already applied; refresh writes are also fenced per key by LSN.
+ * - Redis down or restarting: a command fails after one reconnect attempt or
+ *   the request timeout, the runner retries the same write with backoff, and
+ *   the checkpoint (and the slot) hold meanwhile. One write is in flight at a
+ *   time, so memory stays bounded by the runtime's in-flight ceiling.
+ * - PUBLISH is best-effort, as Redis Pub/Sub is: a subscriber that is away misses it.
+ * - Redis Cluster: one script per hash slot, each with its slot's checkpoint
+ *   (redis-cluster.ts documents the weaker guarantee).
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { formatLsn, type Lsn } from '../../src/lsn.ts';
+import type { Sink, SinkContext } from '../../src/sink.ts';
+import type { RedisSinkConfig } from './redis-config.ts';
+import { classifyRedisError } from './redis-errors.ts';
+import { splitBySlot } from './redis-cluster.ts';
+import { createPlanner, type Plan } from './redis-plan.ts';
+import { APPLY_SCRIPT, describeCheckpoint, lsnHex, parseCheckpoint } from './redis-script.ts';
+
+// ioredis flattens array arguments: a write of a large transaction has far more
+// arguments than a spread call could take (the call stack would overflow).
+type ApplyingRedis = (Redis | Cluster) & { slotlineApply(numKeys: number, keys: string[], header: string[], operations: string[]): Promise<number> };
+
+export function createRedisSink(config: RedisSinkConfig, context: SinkContext): Sink {
+  const logger = context.logger.child({ sink: config.name, type: 'redis' });
+  const checkpointKey = config.checkpoint_key.replaceAll('{sink}', config.name);
+  const planner = createPlanner({
+    sinkName: config.name,
+    rules: config.rules,
+    fencePrefix: config.fence_prefix,
+    cluster: config.cluster !== undefined,
+    topicPrefix: context.topicPrefix,
+    schemasEnable: config.schemas_enable ?? context.schemasEnable,
+    logger,
+  });
+  const where = config.cluster ? `cluster ${config.cluster.nodes.join(',')}` : redactedUrl(config.url);
+  let client: ApplyingRedis | null = null;
+  let checkpoint: Lsn | null = null;
+  let lastErrorLog = 0;
+  // ioredis rejects commands with "Connection is closed." or "Reached the max
+  // retries…" and reports the reason (WRONGPASS, ECONNREFUSED) only as an
+  // 'error' event: keep it, so a refused password is an operator error.
+  let lastConnectionError: { err: Error; at: number } | null = null;
+  const classify = (err: unknown, doing: string) => {
+    const direct = classifyRedisError(err, doing, config.name);
+    if (direct.kind !== 'retryable' || !lastConnectionError || Date.now() - lastConnectionError.at > 30_000) return direct;
+    const reason = classifyRedisError(lastConnectionError.err, doing, config.name);
+    return reason.kind === 'operator' ? reason : direct;
+  };
+
+  return {
+    name: config.name,
+    wholeTransactions: true,
+    async start() {
+      const redis = (
+        config.cluster
+          ? new Cluster(
+              config.cluster.nodes.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
+              { lazyConnect: true, redisOptions: redisOptions(config), clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000) },
+            )
+          : new Redis(config.url, redisOptions(config))
+      ) as ApplyingRedis;
+      redis.defineCommand('slotlineApply', { lua: APPLY_SCRIPT });
+      // ioredis reports every failed reconnect as an 'error' event; the runner
+      // logs failed writes, so these are logged at most every 10 s.
+      redis.on('error', (err: Error) => {
+        lastConnectionError = { err, at: Date.now() };
+        if (Date.now() - lastErrorLog < 10_000) return;
+        lastErrorLog = Date.now();
+        logger.warn({ err: err.message, url: where }, 'redis connection error');
+      });
+      client = redis;
+      try {
+        await redis.connect();
+        // In a cluster each hash slot has its own checkpoint, read by the scripts themselves.
+        checkpoint = config.cluster ? null : parseCheckpoint(await redis.get(checkpointKey));
+      } catch (err) {
+        redis.disconnect();
+        client = null;
+        throw classify(err, `connecting to Redis ${where}`);
+      }
+      logger.info({ url: where, checkpointKey, checkpoint: describeCheckpoint(checkpoint) }, 'redis sink ready');
+    },
+    async write(events, info) {
+      if (!client) throw new Error('redis sink written before start()');
+      const done = checkpoint;
+      // Transactions at or below the stored checkpoint were applied before a restart;
+      // the script skips them too, this only saves sending them.
+      const fresh = done === null ? events : events.filter((e) => e.commitLsn >= done);
+      const last = info.commits.length > 0 ? info.commits[info.commits.length - 1].endLsn : null;
+      const plan = planner.plan(fresh, checkpointKey);
+      if (plan.operations === 0 && (last === null || (done !== null && last <= done))) return;
+      const header = [last === null ? '' : lsnHex(last), String(config.fence_ttl), config.unlink ? 'UNLINK' : 'DEL'];
+      const apply = (p: Plan) => client!.slotlineApply(p.keys.length, p.keys, header, p.argv);
+      try {
+        if (!config.cluster) await apply(plan);
+        else await Promise.all(splitBySlot(plan, checkpointKey).map((group) => apply(group.plan)));
+      } catch (err) {
+        throw classify(err, `applying ${fresh.length} change(s) from ${formatLsn(events[0].lsn)}`);
+      }
+      if (last !== null && (checkpoint === null || last > checkpoint)) checkpoint = last;
+    },
+    async stop() {
+      const redis = client;
+      client = null;
+      if (!redis) return;
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+function redisOptions(config: RedisSinkConfig): RedisOptions {
+  return {
+    lazyConnect: true,
+    username: config.username,
+    password: config.password,
+    tls: tlsOptions(config.tls, config.url.startsWith('rediss:')),
+    connectTimeout: Math.min(config.request_timeout_ms, 10_000),
+    commandTimeout: config.request_timeout_ms,
+    // Fail a command quickly when the server is away: the runner retries the
+    // whole write with backoff, which also holds the checkpoint.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    // A restarted server may still be loading its AOF: wait for it, do not write into it.
+    enableReadyCheck: true,
+  };
+}
+
+function tlsOptions(tls: RedisSinkConfig['tls'], impliedByUrl: boolean): ConnectionOptions | undefined {
+  if (tls === false) return impliedByUrl ? {} : undefined;
+  if (tls === true) return {};
+  return {
+    ca: tls.ca ? readFileSync(tls.ca) : undefined,
+    cert: tls.cert ? readFileSync(tls.cert) : undefined,
+    key: tls.key ? readFileSync(tls.key) : undefined,
+    rejectUnauthorized: tls.reject_unauthorized,
+  };
+}
+
+/** The URL without its password, for logs and messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
