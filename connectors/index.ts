@@ -5,8 +5,12 @@
 import type { SinkPlugin } from '../src/sink.ts';
 import { consoleConfigSchema } from './console/console-config.ts';
 import { createConsoleSink } from './console/console-sink.ts';
+import { elasticsearchConfigSchema } from './elasticsearch/elasticsearch-config.ts';
+import { createElasticsearchSink } from './elasticsearch/elasticsearch-sink.ts';
 import { kafkaConfigSchema } from './kafka/kafka-config.ts';
 import { createKafkaSink } from './kafka/kafka-sink.ts';
+import { redisConfigSchema } from './redis/redis-config.ts';
+import { createRedisSink } from './redis/redis-sink.ts';
 
 export const sinkPlugins: readonly SinkPlugin<any>[] = [
   {
@@ -14,6 +18,18 @@ export const sinkPlugins: readonly SinkPlugin<any>[] = [
     description: 'Debezium-compatible records to Apache Kafka (kafkajs), one topic per table.',
     configSchema: kafkaConfigSchema,
     create: createKafkaSink,
+  },
+  {
+    type: 'redis',
+    description: 'Cache invalidation, write-through and notifications in Redis (ioredis), one atomic step per transaction, LSN-fenced.',
+    configSchema: redisConfigSchema,
+    create: createRedisSink,
+  },
+  {
+    type: 'elasticsearch',
+    description: 'One document per row in Elasticsearch (Bulk API), versioned by LSN so replays never regress a document.',
+    configSchema: elasticsearchConfigSchema,
+    create: createElasticsearchSink,
   },
   {
     type: 'console',
