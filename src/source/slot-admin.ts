@@ -164,7 +164,13 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
       );
       return { created: true, consistentPoint: parseLsn(rows[0].lsn) };
     } catch (err) {
-      if (pgCode(err) === '42710') return ensureSlot({ ...spec, create: false }); // created meanwhile by someone else
+      if (pgCode(err) === '42710') {
+        // Created meanwhile by someone else. Until that creation finishes the slot
+        // has no confirmed position (and PG 14 may show it as wal_status "lost"):
+        // wait for it before judging the slot.
+        for (let i = 0; i < 100 && !(await readSlot(spec.name))?.confirmedFlushLsn; i++) await new Promise((r) => setTimeout(r, 100));
+        return ensureSlot({ ...spec, create: false });
+      }
       if (pgCode(err) === '53400') throw await slotsExhausted(spec.name, err);
       throw slotCreateError(spec.name, err);
     }
