@@ -15,9 +15,11 @@ import { REPO } from '../e2e/support.ts';
 const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'));
 
 describe('docker-compose.yml', () => {
-  it('has postgres with wal_level=logical, kafka in KRaft mode, redis, and slotline built from the Dockerfile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'postgres', 'redis', 'slotline']);
+  it('has postgres with wal_level=logical, kafka in KRaft mode, redis, elasticsearch, and slotline built from the Dockerfile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['elasticsearch', 'kafka', 'postgres', 'redis', 'slotline']);
     expect(compose.services.slotline.depends_on.redis).toEqual({ condition: 'service_healthy' });
+    expect(compose.services.slotline.depends_on.elasticsearch).toEqual({ condition: 'service_healthy' });
+    expect(compose.services.elasticsearch.environment['xpack.security.enabled']).toBe('false');
     expect(compose.services.postgres.command.join(' ')).toContain('wal_level=logical');
     expect(compose.services.kafka.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(compose.services.slotline.build).toBe('.');
@@ -40,6 +42,14 @@ describe('docker-compose.yml', () => {
     expect(config.sinks.find((s) => s.type === 'kafka')?.brokers).toEqual(['kafka:9092']);
     const init = readFileSync(join(REPO, 'config', 'postgres-init.sql'), 'utf8');
     for (const table of config.source.tables ?? []) expect(init).toContain(`CREATE TABLE ${table} (`);
+  });
+
+  it('gives the sample Redis and Elasticsearch sink files the addresses they read from the environment', () => {
+    const env = compose.services.slotline.environment;
+    for (const [file, variable] of [['redis.yaml', 'REDIS_URL'], ['elasticsearch.yaml', 'ELASTICSEARCH_URL']]) {
+      expect(readFileSync(join(REPO, 'config', 'sinks', file), 'utf8')).toContain(`\${${variable}`);
+      expect(env[variable]).toBeTruthy();
+    }
   });
 
   it('the Dockerfile runs as a non-root user on Node 24 and copies what the command needs', () => {
