@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { WorkloadCounts } from './workload.ts';
 import type { WorkerResult } from './worker-driver.ts';
 
-export type ContenderName = 'pg_recvlogical' | 'slotline→null' | 'slotline→kafka' | 'slotline→redis';
+export type ContenderName = 'pg_recvlogical' | `slotline→${string}`;
 
 export interface ContenderResult {
   contender: ContenderName;

@@ -1,17 +1,19 @@
 /**
  * `npm run bench`: how fast slotline drains a slot, against the server's own
- * limit (pg_recvlogical), into a null sink, into a real Kafka broker and into
- * a real Redis (cache invalidation + write-through per row).
+ * limit (pg_recvlogical), into a null sink, into a real Kafka broker, into a
+ * real Redis (cache invalidation + write-through per row) and into a real
+ * Elasticsearch (one document per row, LSN-versioned).
  *
  * Each backlog phase creates one slot per contender at the same LSN, writes
  * the workload into the WAL, then lets each contender drain its own slot in
  * turn. The live phase streams while a paced workload runs, for latency.
  * See docs/benchmark.md for what each figure means.
  *
- *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 200] [--no-kafka] [--no-redis]
+ *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 200] [--no-kafka] [--no-redis] [--no-es]
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { startElasticsearch, type EsServer } from '../test/harness/elasticsearch.ts';
 import { startKafka, type KafkaServer } from '../test/harness/kafka.ts';
 import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
 import { startRedis, type RedisServer } from '../test/harness/redis.ts';
@@ -36,11 +38,12 @@ const { values: args } = parseArgs({
     'live-rate': { type: 'string' },
     'no-kafka': { type: 'boolean', default: false },
     'no-redis': { type: 'boolean', default: false },
+    'no-es': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-redis]');
+  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-redis] [--no-es]');
   process.exit(0);
 }
 const sizes = { ...(args.quick ? SIZES.quick : SIZES.default) };
@@ -61,9 +64,11 @@ async function main(): Promise<void> {
   const [pgStart, kafkaStart] = await Promise.allSettled([startPostgres({ major }), args['no-kafka'] ? Promise.resolve(null) : startKafka()]);
   const server = pgStart.status === 'fulfilled' ? pgStart.value : null;
   const kafka = kafkaStart.status === 'fulfilled' ? kafkaStart.value : null;
-  redis = args['no-redis'] ? null : await startRedis();
+  const redis = args['no-redis'] ? null : await startRedis();
+  const es = args['no-es'] ? null : await startElasticsearch();
+  targets = contenders(kafka, redis, es);
   const cleanup = async (): Promise<void> => {
-    await Promise.allSettled([server?.stop(), kafka?.close(), redis?.close()]);
+    await Promise.allSettled([server?.stop(), kafka?.close(), redis?.close(), es?.close()]);
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
@@ -77,9 +82,9 @@ async function main(): Promise<void> {
     };
     const bench = await prepare(server!);
     for (let run = 1; run <= runs; run++) {
-      report.phases.push(await backlogPhase(bench, kafka, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
-      report.phases.push(await backlogPhase(bench, kafka, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
-      report.phases.push(...(await livePhase(bench, kafka, run)));
+      report.phases.push(await backlogPhase(bench, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
+      report.phases.push(await backlogPhase(bench, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
+      report.phases.push(...(await livePhase(bench, run)));
     }
     const file = await writeReport(report, new URL('./results/', import.meta.url).pathname);
     console.log(`\n${formatTable(report)}\n`);
@@ -104,14 +109,12 @@ async function prepare(server: PgServer): Promise<Bench> {
 
 async function backlogPhase(
   bench: Bench,
-  kafka: KafkaServer | null,
   phase: 'small' | 'large',
   run: number,
   generate: (url: string) => Promise<workload.WorkloadCounts>,
 ): Promise<PhaseResult> {
   const slotOf = (who: string): string => `bench_${phase}_${run}_${who}`;
-  const sinks = sinkTargets(kafka);
-  await workload.createSlots(bench.url, [slotOf('recv'), ...sinks.map(([who]) => slotOf(who))]);
+  await workload.createSlots(bench.url, [slotOf('recv'), ...targets.map(([who]) => slotOf(who))]);
   const startLsn = await workload.currentWalLsn(bench.url);
   const generating = performance.now();
   const counts = await generate(bench.url);
@@ -127,8 +130,8 @@ async function backlogPhase(
   contenders.push({ contender: 'pg_recvlogical', rowChanges, seconds: recv.seconds, rowsPerSec: rowChanges / recv.seconds });
   log(`  pg_recvlogical (client ${recv.clientMajor}): ${recv.seconds.toFixed(2)} s`);
 
-  for (const [who, brokers] of sinks) {
-    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, redisUrl: redisUrlOf(who), expectedEvents: rowChanges });
+  for (const [who, sinkFile] of targets) {
+    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, sinkFile: sinkFile?.(slotOf(who)) ?? null, expectedEvents: rowChanges });
     const worker = await handle.result.catch((err: unknown) => {
       handle.kill();
       throw err;
@@ -141,12 +144,12 @@ async function backlogPhase(
 }
 
 /** Per sink: a fresh slot, the worker streaming, then a paced workload; latency is commit → ack without a backlog. */
-async function livePhase(bench: Bench, kafka: KafkaServer | null, run: number): Promise<PhaseResult[]> {
+async function livePhase(bench: Bench, run: number): Promise<PhaseResult[]> {
   const results: PhaseResult[] = [];
-  for (const [who, brokers] of sinkTargets(kafka)) {
+  for (const [who, sinkFile] of targets) {
     const slot = `bench_live_${run}_${who}`;
     await workload.createSlots(bench.url, [slot]);
-    const handle = startWorkerProcess({ url: bench.url, slot, publication: PUBLICATION, table: TABLE, kafkaBrokers: brokers, redisUrl: redisUrlOf(who), expectedEvents: null });
+    const handle = startWorkerProcess({ url: bench.url, slot, publication: PUBLICATION, table: TABLE, sinkFile: sinkFile?.(slot) ?? null, expectedEvents: null });
     try {
       await handle.started;
       while (!(await workload.slotActive(bench.url, slot))) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -167,19 +170,30 @@ async function livePhase(bench: Bench, kafka: KafkaServer | null, run: number): 
   return results;
 }
 
-/** The Redis of the `redis` contender (started in main unless --no-redis). */
-let redis: RedisServer | null = null;
-const redisUrlOf = (who: string): string | null => (who === 'redis' ? redis!.url : null);
+/** A slotline contender: its name, and its sink file for a slot (null: the null sink). */
+type Contender = [who: string, sinkFile: ((slot: string) => string) | null];
+let targets: Contender[] = [];
 
-/** The slotline contenders: a null sink always, Kafka when a broker runs, Redis unless --no-redis; [name, brokers]. */
-function sinkTargets(kafka: KafkaServer | null): Array<[string, string[] | null]> {
-  const targets: Array<[string, string[] | null]> = kafka ? [['null', null], ['kafka', kafka.brokers]] : [['null', null]];
-  return redis ? [...targets, ['redis', null]] : targets;
+/** The slotline contenders: a null sink always; Kafka, Redis and Elasticsearch when their servers run. */
+function contenders(kafka: KafkaServer | null, redis: RedisServer | null, es: EsServer | null): Contender[] {
+  const list: Contender[] = [['null', null]];
+  if (kafka) {
+    list.push(['kafka', () => `name: kafka\ntype: kafka\nbrokers: ${JSON.stringify(kafka.brokers)}\ncreate_topics: { enabled: true, partitions: 1, replication_factor: 1 }\n`]);
+  }
+  if (redis) {
+    // A cache in front of the workload table: one key deleted and one row written through per change.
+    list.push(['redis', () => `name: redis\ntype: redis\nurl: ${JSON.stringify(redis.url)}\nrules:\n  - tables: [${JSON.stringify(TABLE)}]\n    invalidate: ["bench:row:{id}:page"]\n    refresh: { key: "bench:row:{id}", ttl: 3600 }\n`]);
+  }
+  if (es) {
+    // One index per slot: a contender replaying the same WAL into another's index would only meet 409s.
+    list.push(['elasticsearch', (slot) => `name: search\ntype: elasticsearch\nnode: ${JSON.stringify(es.node)}\nindex: "${slot}"\ncreate_index: true\nindex_settings: { number_of_replicas: 0 }\n`]);
+  }
+  return list;
 }
 
 function slotlineResult(who: string, worker: WorkerResult, overSeconds: number): ContenderResult {
   return {
-    contender: who === 'kafka' ? 'slotline→kafka' : who === 'redis' ? 'slotline→redis' : 'slotline→null',
+    contender: `slotline→${who}`,
     rowChanges: worker.events,
     seconds: overSeconds,
     rowsPerSec: worker.events / overSeconds,

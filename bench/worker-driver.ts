@@ -12,10 +12,8 @@ export interface WorkerSpec {
   publication: string;
   /** `schema.table` of the workload. */
   table: string;
-  /** Kafka bootstrap brokers; null: a null sink that discards every event. */
-  kafkaBrokers: string[] | null;
-  /** Redis URL: a `type: redis` sink (invalidate + refresh per row) instead; wins over kafkaBrokers. */
-  redisUrl?: string | null;
+  /** YAML text of the measured sink's file (kafka, redis, elasticsearch…); null: a null sink that discards every event. */
+  sinkFile: string | null;
   /** Row changes to wait for; null until the driver sends `expect` (the live phase). */
   expectedEvents: number | null;
 }

@@ -4,8 +4,8 @@
  * JSON in argv[2]; talks back over the IPC channel (WorkerMessage).
  *
  * The worker is configured the way an operator would: a main YAML file and a
- * `type: kafka` (or `type: redis`) sink file, read by loadConfig. The measured sink (a null sink,
- * or the configured Kafka sink wrapped to time its acknowledgements) is handed
+ * sink file (written by run.ts), read by loadConfig. The measured sink (a null
+ * sink, or the configured one wrapped to time its acknowledgements) is handed
  * to startWorker as an extra sink, because the runtime has no hook to wrap the
  * sinks it builds itself.
  */
@@ -48,36 +48,13 @@ async function writeConfigFiles(dir: string): Promise<string> {
       '  create: false                 # the benchmark made them, at the workload start',
       `  tables: [${spec.table}]`,
       'topic_prefix: bench',
-      `sinks: [sinks/${spec.redisUrl ? 'redis' : 'kafka'}.yaml]`,
+      'sinks: [sinks/measured.yaml]',
       'log: { level: warn }',
       '',
     ].join('\n'),
   );
-  await writeFile(
-    join(dir, 'sinks', 'kafka.yaml'),
-    [
-      'name: kafka',
-      'type: kafka',
-      `brokers: ${JSON.stringify(spec.kafkaBrokers ?? ['localhost:9092'])}`,
-      'tables: ["*.*"]',
-      'create_topics: { enabled: true, partitions: 1, replication_factor: 1 }',
-      '',
-    ].join('\n'),
-  );
-  // A cache in front of the workload table: one key deleted and one row written through per change.
-  await writeFile(
-    join(dir, 'sinks', 'redis.yaml'),
-    [
-      'name: redis',
-      'type: redis',
-      `url: ${JSON.stringify(spec.redisUrl ?? 'redis://127.0.0.1:6379')}`,
-      'rules:',
-      `  - tables: [${JSON.stringify(spec.table)}]`,
-      '    invalidate: ["bench:row:{id}:page"]',
-      '    refresh: { key: "bench:row:{id}", ttl: 3600 }',
-      '',
-    ].join('\n'),
-  );
+  // The null contender still needs a valid sink file; it is never built (see main).
+  await writeFile(join(dir, 'sinks', 'measured.yaml'), spec.sinkFile ?? 'name: null-sink\ntype: console\noutput: /dev/null\n');
   return main;
 }
 
@@ -157,9 +134,9 @@ async function main(): Promise<void> {
     }
   });
 
-  const kafkaFile = config.sinks[0];
-  const inner = spec.kafkaBrokers || spec.redisUrl ? sinkPlugin(kafkaFile.type).create(kafkaFile, sinkContextOf(config, logger)) : null;
-  const workerConfig = { ...(inner ? withSinkBatching(config, kafkaFile) : config), sinks: [] };
+  const sinkFile = config.sinks[0];
+  const inner = spec.sinkFile ? sinkPlugin(sinkFile.type).create(sinkFile, sinkContextOf(config, logger)) : null;
+  const workerConfig = { ...(inner ? withSinkBatching(config, sinkFile) : config), sinks: [] };
   const cpuBefore = process.cpuUsage();
   const startedUs = nowUs();
   const worker = await startWorker(workerConfig, logger, { sinks: [measuredSink(inner, onAck)] });
