@@ -25,7 +25,8 @@ export interface ChangeNormalizer {
   table(relationId: number): { schema: string; table: string };
   change(message: RowMessage, tx: TxContext, lsn: Lsn): ChangeEvent[];
   truncate(message: TruncateMessage, tx: TxContext, lsn: Lsn): ChangeEvent[];
-  message(message: LogicalMessage, tx: TxContext | null, lsn: Lsn): ChangeEvent;
+  /** `tx` is NO_TX (with its lastCommitLsn) for a non-transactional message. */
+  message(message: LogicalMessage, tx: TxContext, lsn: Lsn): ChangeEvent;
   /** A new session starts: drop relations (the server sends them again). */
   reset(): void;
 }
@@ -37,7 +38,7 @@ export interface ChangeNormalizerOptions {
 }
 
 /** Context for a non-transactional message: no xid, no commit time. */
-const NO_TX: TxContext = { xid: null, commitTimeUs: null, finalLsn: 0n, lastCommitLsn: null, origin: null };
+export const NO_TX: TxContext = { xid: null, commitTimeUs: null, finalLsn: 0n, lastCommitLsn: null, origin: null };
 
 export function createChangeNormalizer({ catalog, options, logger }: ChangeNormalizerOptions): ChangeNormalizer {
   const models = new Map<number, TableModel>();
@@ -80,7 +81,7 @@ export function createChangeNormalizer({ catalog, options, logger }: ChangeNorma
       return normalizeTruncate(message.relationIds.map(model), options, { tx, lsn });
     },
     message(message, tx, lsn) {
-      return normalizeMessage(messageModel, message, options, { tx: tx ?? NO_TX, lsn });
+      return normalizeMessage(messageModel, message, options, { tx, lsn });
     },
     reset() {
       models.clear();

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
 import type { ChangeEvent, Op, PgoutputMessage } from '../types.ts';
-import type { ChangeNormalizer, TxContext } from './change-normalizer.ts';
+import { NO_TX, type ChangeNormalizer, type TxContext } from './change-normalizer.ts';
 import type { SinkRunner } from './sink-runner.ts';
 
 /** Prefix of the heartbeat messages slotline writes itself; never routed to sinks. */
@@ -120,9 +120,6 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
     stats,
   };
 }
-
-/** A non-transactional message's context: no xid, no commit time (normalizeMessage also clears them). */
-const NO_TX: TxContext = { xid: null, commitTimeUs: null, finalLsn: 0n, lastCommitLsn: null, origin: null };
 
 function requireTx(tx: TxContext | null, tag: string): TxContext {
   if (!tx) throw new Error(`pgoutput protocol error: ${tag} outside a transaction`);
