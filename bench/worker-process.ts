@@ -4,20 +4,18 @@
  * JSON in argv[2]; talks back over the IPC channel (WorkerMessage).
  *
  * The worker is configured the way an operator would: a main YAML file and a
- * sink file (written by run.ts), read by loadConfig. The measured sink (a null
- * sink, or the configured one wrapped to time its acknowledgements) is handed
- * to startWorker as an extra sink, because the runtime has no hook to wrap the
- * sinks it builds itself.
+ * sink file (written by run.ts), read by loadConfig. The measured sink is the
+ * configured one, wrapped (WorkerOverrides.wrapSink) to time its
+ * acknowledgements, or for the null contender a sink that discards.
  */
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sinkConfigSchemas, sinkPlugin } from '../connectors/index.ts';
-import { loadConfig, type SlotlineConfig } from '../src/config/load-config.ts';
-import { normalizeOptionsOf } from '../src/config/main-schema.ts';
+import { sinkConfigSchemas } from '../connectors/index.ts';
+import { loadConfig } from '../src/config/load-config.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { startWorker } from '../src/runtime/worker.ts';
-import type { Sink, SinkContext } from '../src/sink.ts';
+import type { Sink } from '../src/sink.ts';
 import type { ChangeEvent } from '../src/types.ts';
 import { createLatencyHistogram } from './latency-histogram.ts';
 import type { WorkerMessage, WorkerResult, WorkerSpec, DriverMessage } from './worker-driver.ts';
@@ -56,34 +54,6 @@ async function writeConfigFiles(dir: string): Promise<string> {
   // The null contender still needs a valid sink file; it is never built (see main).
   await writeFile(join(dir, 'sinks', 'measured.yaml'), spec.sinkFile ?? 'name: null-sink\ntype: console\noutput: /dev/null\n');
   return main;
-}
-
-/**
- * startWorker applies a sink file's `batch:` overrides only to the sinks it builds
- * itself; the measured Kafka sink is built here, so its overrides become the runtime's.
- */
-function withSinkBatching(config: SlotlineConfig, sink: SlotlineConfig['sinks'][number]): SlotlineConfig {
-  const batch = (sink as { batch?: { max_events?: number; max_bytes?: number; linger_ms?: number } }).batch ?? {};
-  const runtime = config.runtime;
-  return {
-    ...config,
-    runtime: {
-      ...runtime,
-      batch_max_events: batch.max_events ?? runtime.batch_max_events,
-      batch_max_bytes: batch.max_bytes ?? runtime.batch_max_bytes,
-      linger_ms: batch.linger_ms ?? runtime.linger_ms,
-    },
-  };
-}
-
-function sinkContextOf(config: SlotlineConfig, logger: SinkContext['logger']): SinkContext {
-  return {
-    logger,
-    topicPrefix: config.topic_prefix,
-    normalize: normalizeOptionsOf(config, config.source.database ?? ''),
-    schemasEnable: config.schemas_enable,
-    tombstonesOnDelete: config.tombstones_on_delete,
-  };
 }
 
 /** Calls `onAck` with each batch once `inner` has accepted it (for the null sink: at once). */
@@ -134,12 +104,15 @@ async function main(): Promise<void> {
     }
   });
 
-  const sinkFile = config.sinks[0];
-  const inner = spec.sinkFile ? sinkPlugin(sinkFile.type).create(sinkFile, sinkContextOf(config, logger)) : null;
-  const workerConfig = { ...(inner ? withSinkBatching(config, sinkFile) : config), sinks: [] };
+  // A configured sink is built by startWorker (with its batching) and wrapped to time it;
+  // the null contender replaces the placeholder sink file with a sink that discards.
+  const overrides = spec.sinkFile
+    ? { wrapSink: (sink: Sink) => measuredSink(sink, onAck) }
+    : { sinks: [measuredSink(null, onAck)] };
+  const workerConfig = spec.sinkFile ? config : { ...config, sinks: [] };
   const cpuBefore = process.cpuUsage();
   const startedUs = nowUs();
-  const worker = await startWorker(workerConfig, logger, { sinks: [measuredSink(inner, onAck)] });
+  const worker = await startWorker(workerConfig, logger, overrides);
   const running = worker.run();
   const runningUs = nowUs();
   send({ type: 'started' });

@@ -31,6 +31,8 @@ export interface Worker {
 export interface WorkerOverrides {
   /** Extra sinks built by the caller (tests, benchmark), added to the configured ones. */
   sinks?: Sink[];
+  /** Wraps each configured sink (e.g. the benchmark times its acknowledgements). */
+  wrapSink?: (sink: Sink) => Sink;
 }
 
 export async function startWorker(config: SlotlineConfig, logger: Logger, overrides: WorkerOverrides = {}): Promise<Worker> {
@@ -71,7 +73,10 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
   };
   const sinkConfigs = config.sinks;
   const sinks: Sink[] = [
-    ...sinkConfigs.map((s) => sinkPlugin(s.type).create(s, sinkContext)),
+    ...sinkConfigs.map((s) => {
+      const sink = sinkPlugin(s.type).create(s, sinkContext);
+      return overrides.wrapSink ? overrides.wrapSink(sink) : sink;
+    }),
     ...(overrides.sinks ?? []),
   ];
   const routes = [
