@@ -7,6 +7,7 @@ import { DEFAULT_NORMALIZE_OPTIONS } from '../normalize/options.ts';
 import type { NormalizeOptions } from '../normalize/options.ts';
 import { count, durationMs, flag } from './schema-parts.ts';
 import { sizeSchema } from './sizes.ts';
+import { snapshotSchema } from './snapshot-schema.ts';
 import { sourceSchema } from './source-schema.ts';
 
 export const OPERATIONS = ['c', 'u', 'd', 't'] as const;
@@ -85,6 +86,7 @@ export const mainConfigSchema = z
     schemas_enable: flag(true, 'JsonConverter `schemas.enable`: wrap keys and values as `{schema, payload}`.'),
     unavailable_value_placeholder: z.string().default(d.unavailableValuePlaceholder).describe('Debezium `unavailable.value.placeholder`: stands for an unchanged TOAST value the server did not send.'),
     skipped_operations: skippedOperations,
+    snapshot: snapshotSchema,
     runtime: runtimeSchema,
     log: logSchema,
   })

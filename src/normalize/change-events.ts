@@ -193,3 +193,24 @@ export function normalizeDelete(
 export function normalizeTruncate(models: readonly TableModel[], options: SourceOptions, ctx: EventContext): ChangeEvent[] {
   return models.map((model) => makeEvent(model, options, ctx, 't', null, null, null, 0));
 }
+
+/** Debezium's `source.snapshot` values for snapshot reads. */
+export type SnapshotMarker = 'first' | 'first_in_data_collection' | 'true' | 'last_in_data_collection' | 'last' | 'incremental';
+
+/**
+ * A snapshot read (`op: r`, after only). `ctx.lsn` is the position the
+ * snapshot stands for (`source.lsn`); `versionLsn` becomes the event's `lsn`
+ * and `commitLsn`, which version-keeping sinks compare (Elasticsearch external
+ * versions, Redis fences): it must be lower than any change the stream can
+ * deliver after the read, so a streamed change always wins over the read copy.
+ */
+export function normalizeRead(
+  model: TableModel, tuple: Tuple, options: SourceOptions, ctx: EventContext, marker: SnapshotMarker, versionLsn: Lsn,
+): ChangeEvent {
+  const { row, textSize } = buildRow(model, tuple);
+  const event = makeEvent(model, options, ctx, 'r', keyOf(model, row), null, row, textSize);
+  event.source.snapshot = marker;
+  event.lsn = versionLsn;
+  event.commitLsn = versionLsn;
+  return event;
+}

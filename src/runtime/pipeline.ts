@@ -12,6 +12,7 @@ import { createCheckpointer, type Checkpointer } from '../checkpoint/checkpointe
 import { describeError, errorKind } from '../errors.ts';
 import { formatLsn, type Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
+import type { SnapshotFeed } from '../snapshot/snapshot-runner.ts';
 import type { ReplicationStream, ReplicationHandlers } from '../source/replication-stream.ts';
 import type { Sink } from '../sink.ts';
 import type { Op, PgoutputMessage } from '../types.ts';
@@ -41,6 +42,12 @@ export interface PipelineOptions {
   heartbeatIntervalMs: number;
   shutdownTimeoutMs: number;
   logger: Logger;
+  /**
+   * Runs after the sinks started and before streaming (the initial snapshot):
+   * feeds events through the same runners, budget and retries. 'stop' ends
+   * the run without streaming (snapshot mode initial_only).
+   */
+  beforeStreaming?: (feed: SnapshotFeed) => Promise<'stream' | 'stop'>;
 }
 
 export interface Pipeline {
@@ -73,9 +80,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     else stream?.resume();
   };
 
+  let roomWaiters: Array<() => void> = [];
+  const wakeRoomWaiters = (): void => {
+    const waiters = roomWaiters;
+    roomWaiters = [];
+    waiters.forEach((resolve) => resolve());
+  };
+
   const budget = createInFlightBudget(options.maxInFlightBytes, (over) => {
     if (over) logger.debug({ inFlightBytes: budget.used }, 'in-flight ceiling reached; pausing the slot');
     setPaused('budget', over);
+    if (!over) wakeRoomWaiters();
     // Messages that came with the socket chunk being parsed when the ceiling was reached wait in the inbox (see pump).
     if (!over) queueMicrotask(() => void (pumping ? undefined : pump()));
   });
@@ -147,6 +162,22 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   const idle = (): boolean => inboxHead >= inbox.length && !pumping && !changes.inTransaction && runners.every((r) => r.idle());
 
+  const snapshotFeed: SnapshotFeed = {
+    push(event) {
+      for (const i of options.router.sinksFor(event.schema, event.table)) runners[i].push(event);
+    },
+    endChunk(lsn) {
+      for (const runner of runners) runner.pushCommit(lsn, lsn);
+    },
+    room: () => (pauseReasons.has('budget') && !stopping ? new Promise<void>((resolve) => roomWaiters.push(resolve)) : Promise.resolve()),
+    drained: async () => {
+      await Promise.all(runners.map((r) => r.drained()));
+    },
+    get stopped() {
+      return stopping;
+    },
+  };
+
   /** Tells Postgres the confirmable position: on the status timer, on request, and (throttled) after acks. */
   const maybeSendStatus = (force: boolean, replyRequested = false): void => {
     if (!stream) return;
@@ -187,6 +218,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    wakeRoomWaiters();
     stream?.pause();
     const drained = Promise.all(runners.map((r) => r.drained()));
     const timedOut = await Promise.race([
@@ -204,14 +236,24 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     checkpointer,
     async run() {
       for (const sink of options.sinks) await sink.start();
-      const statusTimer = setInterval(() => maybeSendStatus(true), options.statusIntervalMs);
-      const heartbeatTimer =
-        options.heartbeat && options.heartbeatIntervalMs > 0
-          ? setInterval(() => {
-              options.heartbeat!().catch((err) => logger.warn({ err: describeError(err) }, 'heartbeat failed'));
-            }, options.heartbeatIntervalMs)
-          : null;
+      let statusTimer: NodeJS.Timeout | null = null;
+      let heartbeatTimer: NodeJS.Timeout | null = null;
       try {
+        if (options.beforeStreaming) {
+          const next = await options.beforeStreaming(snapshotFeed).catch((err) => {
+            fail(err);
+            return 'stop' as const;
+          });
+          if (next === 'stop') void shutdown();
+        }
+        if (!stopping) {
+          statusTimer = setInterval(() => maybeSendStatus(true), options.statusIntervalMs);
+          if (options.heartbeat && options.heartbeatIntervalMs > 0) {
+            heartbeatTimer = setInterval(() => {
+              options.heartbeat!().catch((err) => logger.warn({ err: describeError(err) }, 'heartbeat failed'));
+            }, options.heartbeatIntervalMs);
+          }
+        }
         for (let attempt = 0; !stopping; ) {
           let err: Error;
           try {
@@ -242,7 +284,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         }
         await done;
       } finally {
-        clearInterval(statusTimer);
+        if (statusTimer) clearInterval(statusTimer);
         if (heartbeatTimer) clearInterval(heartbeatTimer);
         await stream?.stop();
         for (const sink of options.sinks) {

@@ -8,13 +8,14 @@ import type { Logger } from 'pino';
 import { sinkPlugin } from '../../connectors/index.ts';
 import { normalizeOptionsOf } from '../config/main-schema.ts';
 import type { SlotlineConfig } from '../config/load-config.ts';
-import { formatLsn, ZERO_LSN } from '../lsn.ts';
+import { formatLsn } from '../lsn.ts';
 import { createRouter } from '../route/router.ts';
 import { runPreflight } from '../source/preflight.ts';
 import { createReplicationStream } from '../source/replication-stream.ts';
 import { createSlotAdmin } from '../source/slot-admin.ts';
 import { createTypeCatalog } from '../source/type-catalog.ts';
 import type { Sink } from '../sink.ts';
+import { prepareStart, type StartPlan } from '../snapshot/initial-snapshot.ts';
 import type { Op } from '../types.ts';
 import { HEARTBEAT_PREFIX } from './change-router.ts';
 import { createChangeNormalizer } from './change-normalizer.ts';
@@ -48,22 +49,43 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
   // survive a dropped connection without restarting the worker.
   const admin = new pg.Pool({ ...pgClientConfig(source, 'slotline-admin'), max: 2 });
   admin.on('error', (err) => logger.warn({ err: err.message }, 'admin connection error'));
-  let startLsn = ZERO_LSN;
+  const normalize = normalizeOptionsOf(config, preflight.database);
+  const catalog = createTypeCatalog(admin);
+  const sinkConfigs = config.sinks;
+  // The snapshot state table's own changes never reach a sink, whatever the globs say.
+  const stateTable = config.snapshot.state_table;
+  const routes = [
+    ...sinkConfigs.map((s) => ({ tables: s.tables, exclude_tables: [...s.exclude_tables, stateTable], messages: s.messages })),
+    ...(overrides.sinks ?? []).map(() => ({ tables: ['*'], exclude_tables: [stateTable], messages: true })),
+  ];
+  const router = createRouter(routes);
+  let start: StartPlan;
   try {
     const slotAdmin = createSlotAdmin(admin);
     const pub = await slotAdmin.ensurePublication(publication);
     for (const warning of pub.warnings) logger.warn(warning);
     if (pub.created) logger.info({ publication: source.publication }, 'created publication');
     if (pub.added.length > 0) logger.info({ publication: source.publication, added: pub.added }, 'added tables to publication');
-    const slot = await slotAdmin.ensureSlot(slotSpec);
-    startLsn = slot.consistentPoint ?? slot.confirmedFlushLsn ?? ZERO_LSN;
-    logger.info({ slot: source.slot, created: slot.created, from: formatLsn(startLsn), server: preflight.serverVersion }, slot.created ? 'created slot' : 'resuming slot');
+    start = await prepareStart({
+      admin,
+      connection: pgClientConfig(source, 'slotline-snapshot'),
+      slot: source.slot,
+      publication: source.publication,
+      createSlot: source.create,
+      serverMajor: preflight.serverMajor,
+      snapshot: config.snapshot,
+      routed: (t) => router.sinksFor(t.schema, t.table).length > 0,
+      catalog,
+      normalize,
+      logger,
+    });
+    logger.info({ slot: source.slot, created: start.slotCreated, from: formatLsn(start.startLsn), server: preflight.serverVersion }, start.slotCreated ? 'created slot' : 'resuming slot');
   } catch (err) {
     await admin.end().catch(() => undefined);
     throw err;
   }
+  const startLsn = start.startLsn;
 
-  const normalize = normalizeOptionsOf(config, preflight.database);
   const sinkContext = {
     logger,
     topicPrefix: config.topic_prefix,
@@ -71,7 +93,6 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     schemasEnable: config.schemas_enable,
     tombstonesOnDelete: config.tombstones_on_delete,
   };
-  const sinkConfigs = config.sinks;
   const sinks: Sink[] = [
     ...sinkConfigs.map((s) => {
       const sink = sinkPlugin(s.type).create(s, sinkContext);
@@ -79,12 +100,6 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     }),
     ...(overrides.sinks ?? []),
   ];
-  const routes = [
-    ...sinkConfigs.map((s) => ({ tables: s.tables, exclude_tables: s.exclude_tables, messages: s.messages })),
-    ...(overrides.sinks ?? []).map(() => ({ tables: ['*'], exclude_tables: [], messages: true })),
-  ];
-
-  const catalog = createTypeCatalog(admin);
   const runtime = config.runtime;
   // A sink file may override the global batching (`batch:` in its type's keys).
   type BatchOverride = { max_events?: number; max_bytes?: number; linger_ms?: number };
@@ -104,7 +119,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
       ),
     sinks,
     batching,
-    router: createRouter(routes),
+    router,
     normalizer: createChangeNormalizer({ catalog, options: normalize, logger }),
     startLsn,
     skippedOperations: new Set<Op>(config.skipped_operations),
@@ -118,6 +133,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     heartbeatIntervalMs: source.heartbeat_interval_ms,
     shutdownTimeoutMs: runtime.shutdown_timeout_ms,
     logger,
+    beforeStreaming: start.beforeStreaming,
   });
 
   return {
@@ -126,6 +142,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
       try {
         await pipeline.run();
       } finally {
+        await start.close();
         await admin.end().catch(() => undefined);
       }
     },

@@ -321,7 +321,7 @@ export function publicationLacksTables(name: string, missing: TableName[]): Oper
   });
 }
 
-function slotCreateError(name: string, err: unknown): Error {
+export function slotCreateError(name: string, err: unknown): Error {
   const code = pgCode(err);
   if (code === '42501') {
     return new OperatorError(`cannot create replication slot "${name}": the role lacks the REPLICATION attribute`, {

@@ -98,7 +98,9 @@ export async function startEnvelopeRun(options: EnvelopeRunOptions): Promise<Env
     publication: uniqueName(`${options.name}_pub`),
     topicPrefix: prefix,
     brokers,
-    mainExtra: options.mainExtra,
+    // No initial snapshot: these runs pin the first event's source.sequence to the slot's creation,
+    // and the snapshot's bookkeeping (its state-table update) would be a commit in between.
+    mainExtra: `snapshot: { mode: no_data }\n${options.mainExtra ?? ''}`,
     kafkaExtra: options.kafkaExtra,
   });
   for (const [name, body] of Object.entries(options.extraSinks ?? {})) {

@@ -1,0 +1,101 @@
+/**
+ * Connections that read tables inside one shared snapshot.
+ *
+ * For a slot created in this run, the snapshot is the one CREATE_REPLICATION_SLOT
+ * exports on its replication connection: it shows exactly the transactions that
+ * committed before the slot's consistent point, so the rows read plus the
+ * changes streamed from that point hold every change once — no gap, no
+ * duplicate. The export lives only while that connection stays idle, so every
+ * reader imports it before the connection is closed.
+ *
+ * For a slot that already exists (`always`, or an initial snapshot taken again
+ * after a crash) no such snapshot exists any more: the first reader opens a
+ * REPEATABLE READ transaction and exports its snapshot to the others, and the
+ * stream resumes from the slot's confirmed position, so rows changed since
+ * then arrive twice (a read, then their changes again) but never go missing.
+ */
+import pg from 'pg';
+import type { ClientConfig } from 'pg';
+import { parseLsn, type Lsn } from '../lsn.ts';
+import { REPLICATION_SESSION_OPTIONS } from '../source/replication-stream.ts';
+import { pgCode, slotCreateError } from '../source/slot-admin.ts';
+
+export interface SnapshotReaders {
+  /** Each inside `REPEATABLE READ READ ONLY` with the shared snapshot; one table at a time per client. */
+  readonly clients: readonly pg.Client[];
+  /** Ends the transactions and closes the connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CreatedSlot {
+  consistentPoint: Lsn;
+  readers: SnapshotReaders;
+}
+
+/** Thrown when another session created the slot between our look-up and our CREATE. */
+export class SlotExistsError extends Error {}
+
+/** Session settings that make table reads print values exactly as pgoutput does. */
+function readerConfig(connection: ClientConfig): ClientConfig {
+  return { ...connection, options: [connection.options, REPLICATION_SESSION_OPTIONS].filter(Boolean).join(' ') };
+}
+
+async function openReaders(connection: ClientConfig, count: number, snapshotName: string | null): Promise<SnapshotReaders> {
+  const clients: pg.Client[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
+  };
+  try {
+    let name = snapshotName;
+    for (let i = 0; i < count; i++) {
+      const client = new pg.Client(readerConfig(connection));
+      client.on('error', () => undefined); // surfaced by the next query
+      clients.push(client);
+      await client.connect();
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (name === null) {
+        name = (await client.query<{ name: string }>('SELECT pg_export_snapshot() AS name')).rows[0].name;
+      } else {
+        await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(name)}`);
+      }
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { clients, close };
+}
+
+/**
+ * Creates the logical slot on a replication connection with an exported
+ * snapshot and has `readers` connections import it. PG 15+ takes
+ * `(SNAPSHOT 'export')`; PG 14 only the older `EXPORT_SNAPSHOT` keyword.
+ */
+export async function createSlotWithSnapshot(
+  connection: ClientConfig, slot: string, serverMajor: number, readers: number,
+): Promise<CreatedSlot> {
+  const replication = new pg.Client({ ...connection, application_name: 'slotline-snapshot', replication: 'database' } as ClientConfig);
+  replication.on('error', () => undefined);
+  await replication.connect();
+  try {
+    const options = serverMajor >= 15 ? `(SNAPSHOT 'export')` : 'EXPORT_SNAPSHOT';
+    let row: { consistent_point: string; snapshot_name: string };
+    try {
+      const result = await replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)} LOGICAL pgoutput ${options}`);
+      row = result.rows[0];
+    } catch (err) {
+      if (pgCode(err) === '42710') throw new SlotExistsError(`replication slot "${slot}" was created by another session meanwhile`);
+      throw slotCreateError(slot, err);
+    }
+    const imported = await openReaders(connection, Math.max(1, readers), row.snapshot_name);
+    return { consistentPoint: parseLsn(row.consistent_point), readers: imported };
+  } finally {
+    // Closing the replication connection ends the export; the readers hold the snapshot now.
+    await replication.end().catch(() => undefined);
+  }
+}
+
+/** Readers sharing a new snapshot of their own (the slot already exists). */
+export function openSharedSnapshot(connection: ClientConfig, readers: number): Promise<SnapshotReaders> {
+  return openReaders(connection, Math.max(1, readers), null);
+}
