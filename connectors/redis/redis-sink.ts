@@ -27,6 +27,7 @@ import type { RedisSinkConfig } from './redis-config.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { splitBySlot } from './redis-cluster.ts';
 import { createPlanner, type Plan } from './redis-plan.ts';
+import { checkTemplates } from './redis-template-check.ts';
 import { APPLY_SCRIPT, describeCheckpoint, lsnHex, parseCheckpoint } from './redis-script.ts';
 
 // ioredis flattens array arguments: a write of a large transaction has far more
@@ -64,6 +65,9 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
     name: config.name,
     wholeTransactions: true,
     async start() {
+      await checkTemplates({ sinkName: config.name, file: config.file, rules: config.rules, describeTable: context.describeTable, logger }).catch((err) => {
+        throw classify(err, 'checking key templates against the tables');
+      });
       const redis = (
         config.cluster
           ? new Cluster(
