@@ -12,6 +12,10 @@ import type { z } from 'zod';
 import type { Lsn } from './lsn.ts';
 import type { ChangeEvent } from './types.ts';
 import type { NormalizeOptions } from './normalize/options.ts';
+import type { TableName } from './source/pg-catalog.ts';
+import type { TableDescription } from './source/pg-table-describer.ts';
+
+export type { TableDescription, TableName };
 
 export interface Sink {
   readonly name: string;
@@ -67,6 +71,15 @@ export interface SinkContext {
   schemasEnable: boolean;
   /** Global `tombstones_on_delete`; a sink file may override it. */
   tombstonesOnDelete: boolean;
+  /**
+   * The source table's columns, event key, and what its old rows carry, as
+   * the catalog says now; null when no such table exists. For checks in
+   * start() (e.g. templates naming columns). Names are exact, as stored in
+   * the catalog (no quoting, no case folding). Rejects on a connection
+   * problem: treat that as retryable. The answer can go stale (ALTER TABLE
+   * after start-up), so a sink still checks what events actually carry.
+   */
+  describeTable(name: TableName): Promise<TableDescription | null>;
 }
 
 /** One entry of the connector registry (connectors/index.ts). */

@@ -17,6 +17,8 @@ const keyTemplate = z.string().superRefine((text, ctx) => {
   }
 });
 
+const hostPort = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$/, { error: 'expected host:port' });
+
 const redisUrl = z.string().superRefine((text, ctx) => {
   let url: URL | undefined;
   try {
@@ -75,14 +77,16 @@ const ruleSchema = z.strictObject({
 });
 
 export const redisConfigSchema = z.strictObject({
-  url: redisUrl.default('redis://127.0.0.1:6379').meta({ description: 'Server URL: `redis://host:port/db`, or `rediss://` for TLS.', docType: 'URL' }),
+  url: redisUrl
+    .optional()
+    .meta({ description: 'Server URL: `redis://host:port/db`, or `rediss://` for TLS. Give one of `url`, `cluster` and `sentinel`.', docType: 'URL', docDefault: '`redis://127.0.0.1:6379` when neither `cluster` nor `sentinel` is given' }),
   username: z.string().min(1).optional().meta({ description: 'ACL user name (Redis 6+).', docDefault: 'the URL\'s, else `default`' }),
   password: z.string().optional().meta({ description: 'Password; prefer `${REDIS_PASSWORD}` over writing it here.', docDefault: 'the URL\'s, else none' }),
   tls: tlsSchema('TLS to the server (also implied by a `rediss://` URL).'),
   cluster: z
     .strictObject({
       nodes: z
-        .array(z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$/, { error: 'expected host:port' }))
+        .array(hostPort)
         .min(1)
         .meta({ description: 'Seed nodes, `host:port`; the rest are discovered.', docType: 'list of host:port' }),
     })
@@ -92,12 +96,44 @@ export const redisConfigSchema = z.strictObject({
         'Redis Cluster instead of `url`\'s single server (its user, password and TLS still apply). Weaker guarantee: a transaction\'s keys in different hash slots are applied as one atomic step per slot, each with its own checkpoint key.',
       docDefault: 'none (the single server at `url`)',
     }),
+  sentinel: z
+    .strictObject({
+      name: z.string().min(1).describe('Name of the master group the sentinels monitor (`sentinel monitor <name> …`).'),
+      sentinels: z
+        .array(hostPort)
+        .min(1)
+        .meta({ description: 'Sentinels to ask for the current master, `host:port`; list more than one, any that answers will do.', docType: 'list of host:port' }),
+      username: z.string().min(1).optional().meta({ description: 'ACL user on the sentinels (not the master: that is `username`).', docDefault: 'none' }),
+      password: z.string().optional().meta({ description: 'Password of the sentinels (`requirepass` in sentinel.conf); the master\'s is `password`.', docDefault: 'none' }),
+      db: z.int().min(0).default(0).describe('Database number on the master.'),
+    })
+    .optional()
+    .meta({
+      description:
+        'Redis Sentinel instead of `url`: the master is asked of the sentinels at connect time and again after a failover (`username`, `password` and `tls` apply to the master). Writes wait for `wait.replicas` replicas (1 by default here): see `wait` for what a failover can still lose.',
+      docDefault: 'none (the single server at `url`)',
+    }),
+  wait: z
+    .strictObject({
+      replicas: z
+        .int()
+        .min(0)
+        .optional()
+        .meta({ description: 'Replicas that must acknowledge each write (Redis `WAIT`) before its changes count as applied; 0 turns it off.', docType: 'integer', docDefault: '1 with `sentinel`, else 0' }),
+      timeout_ms: durationMs(5_000, 'How long a write waits for them; fewer acknowledgements fail the write, which is retried with backoff (the checkpoint and the slot hold).', 1),
+    })
+    .default({ timeout_ms: 5_000 })
+    .meta({
+      description:
+        'Replication acknowledgement (not with `cluster`). Redis replicates asynchronously: without it, a failover can lose writes the old master acknowledged — invalidations, refreshes and this sink\'s checkpoint — after Postgres was told it may forget them. With it, a write counts only once `replicas` replicas have it in memory; a failover keeps it if the promoted replica is one of them (Sentinel promotes the replica with the most data; set `replicas` to the number of replicas for this to hold whichever is promoted). Replicas acknowledge what they hold in memory, not on disk. Without enough live replicas (e.g. after a failover with one replica, until the old master rejoins) writes fail and are retried: the sink stops advancing rather than risk a loss.',
+      docType: 'mapping',
+    }),
   rules: z
     .array(ruleSchema)
     .min(1)
     .meta({
       description:
-        'What each table\'s changes do in Redis; a change matching several rules applies them all, in order. A rule has `tables` (globs), and any of `invalidate` (key templates to delete), `publish` (channel), `refresh` (`key` template, `ttl` seconds: write-through, LSN-fenced) and `stream` (`key`, `maxlen`: XADD the Debezium envelope). Templates: `{col}` (key, else new row, else old row), `{key.col}`, `{before.col}`, `{after.col}`; `{{`/`}}` are literal braces.',
+        'What each table\'s changes do in Redis; a change matching several rules applies them all, in order. A rule has `tables` (globs), and any of `invalidate` (key templates to delete), `publish` (channel), `refresh` (`key` template, `ttl` seconds: write-through, LSN-fenced) and `stream` (`key`, `maxlen`: XADD the Debezium envelope). Templates: `{col}` (key, else new row, else old row), `{key.col}`, `{before.col}`, `{after.col}`; `{{`/`}}` are literal braces. Templates of rules naming exact tables are checked against them at start-up: an unknown column stops slotline; a value the table\'s events cannot carry (`{before.col}` without REPLICA IDENTITY FULL) is a warning, and that key is skipped. Rules with globs are checked at a table\'s first change.',
       docType: 'list of rule',
     }),
   schemas_enable: overrideOf(z.boolean(), 'schemas_enable', 'Override of the global `schemas_enable` for stream mode\'s envelopes.'),
@@ -117,6 +153,14 @@ export const redisConfigSchema = z.strictObject({
     .default(604_800)
     .meta({ description: 'Expiry of a fence in seconds (0 = never); it must outlast any replay, i.e. any downtime of this sink.', docType: 'integer (s)' }),
   request_timeout_ms: durationMs(10_000, 'Timeout of one command; a write that times out is retried (it is idempotent).', 1),
+}).superRefine((config, ctx) => {
+  const given = (['url', 'cluster', 'sentinel'] as const).filter((key) => config[key] !== undefined);
+  if (given.length > 1) {
+    ctx.addIssue({ code: 'custom', path: [given[1]], input: config[given[1]], message: `give only one of url, cluster and sentinel (this file has ${given.join(' and ')})` });
+  }
+  if (config.cluster !== undefined && (config.wait.replicas ?? 0) > 0) {
+    ctx.addIssue({ code: 'custom', path: ['wait', 'replicas'], input: config.wait.replicas, message: 'wait.replicas is not supported with cluster yet: leave it out (0)' });
+  }
 });
 
 export type RedisRule = z.output<typeof ruleSchema>;

@@ -4,7 +4,9 @@
  * in event order, each tagged with its transaction's commit LSN.
  *
  * Rules are matched per table version (the event's TableSchemas), once: that
- * is where templates are checked against the table's columns. A template that
+ * is where templates are checked against the columns the events carry (rules
+ * naming exact tables were also checked at start-up, redis-template-check.ts;
+ * this catches glob rules and ALTER TABLE since). A template that
  * names an unknown column is an operator error; one whose value an event does
  * not carry (NULL, no old row without REPLICA IDENTITY FULL) skips that key
  * and is warned about once per table, template and operation (not when an

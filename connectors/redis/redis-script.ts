@@ -20,6 +20,10 @@
  * whose reply was lost and is retried, or a replay after a restart — and is
  * skipped. A fence is `<commit><lsn>` of the last change applied to a key: a
  * fenced write applies only when it is newer, so no replay puts an older row back.
+ *
+ * The checkpoint is SET on every run, even unchanged: a retried script whose
+ * operations are all skipped still replicates a write, so a WAIT after it
+ * (wait.replicas) covers everything before it on that master.
  */
 import { formatLsn, type Lsn } from '../../src/lsn.ts';
 
@@ -71,7 +75,9 @@ while i <= #ARGV do
     return redis.error_reply('slotline: unknown operation ' .. tostring(op))
   end
 end
-if ARGV[1] ~= '' and ARGV[1] > stored then redis.call('SET', KEYS[1], ARGV[1]) end
+local checkpoint = stored
+if ARGV[1] > stored then checkpoint = ARGV[1] end
+if checkpoint ~= '' then redis.call('SET', KEYS[1], checkpoint) end
 return applied
 `;
 

@@ -17,16 +17,22 @@
  * - PUBLISH is best-effort, as Redis Pub/Sub is: a subscriber that is away misses it.
  * - Redis Cluster: one script per hash slot, each with its slot's checkpoint
  *   (redis-cluster.ts documents the weaker guarantee).
+ * - Replication (`wait.replicas`, on by default with Sentinel): Redis
+ *   replicates asynchronously, so a write — checkpoint included — resolves
+ *   only after WAIT says enough replicas have it; otherwise a failover could
+ *   drop changes Postgres was already told to forget. A shortfall, or a
+ *   reconnect between the script and WAIT, fails the write for a retry.
  */
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { RetryableError } from '../../src/errors.ts';
 import { formatLsn, type Lsn } from '../../src/lsn.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { RedisSinkConfig } from './redis-config.ts';
+import { createRedisClient, describeTarget, waitForReplicas } from './redis-connection.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { splitBySlot } from './redis-cluster.ts';
 import { createPlanner, type Plan } from './redis-plan.ts';
+import { checkTemplates } from './redis-template-check.ts';
 import { APPLY_SCRIPT, describeCheckpoint, lsnHex, parseCheckpoint } from './redis-script.ts';
 
 // ioredis flattens array arguments: a write of a large transaction has far more
@@ -45,9 +51,12 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
     schemasEnable: config.schemas_enable ?? context.schemasEnable,
     logger,
   });
-  const where = config.cluster ? `cluster ${config.cluster.nodes.join(',')}` : redactedUrl(config.url);
+  const where = describeTarget(config);
+  const waitReplicas = config.cluster ? 0 : (config.wait.replicas ?? (config.sentinel ? 1 : 0));
   let client: ApplyingRedis | null = null;
   let checkpoint: Lsn | null = null;
+  // Counts (re)connections: WAIT covers only what its own connection wrote.
+  let connections = 0;
   let lastErrorLog = 0;
   // ioredis rejects commands with "Connection is closed." or "Reached the max
   // retries…" and reports the reason (WRONGPASS, ECONNREFUSED) only as an
@@ -64,14 +73,10 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
     name: config.name,
     wholeTransactions: true,
     async start() {
-      const redis = (
-        config.cluster
-          ? new Cluster(
-              config.cluster.nodes.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
-              { lazyConnect: true, redisOptions: redisOptions(config), clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000) },
-            )
-          : new Redis(config.url, redisOptions(config))
-      ) as ApplyingRedis;
+      await checkTemplates({ sinkName: config.name, file: config.file, rules: config.rules, describeTable: context.describeTable, logger }).catch((err) => {
+        throw classify(err, 'checking key templates against the tables');
+      });
+      const redis = createRedisClient(config) as ApplyingRedis;
       redis.defineCommand('slotlineApply', { lua: APPLY_SCRIPT });
       // ioredis reports every failed reconnect as an 'error' event; the runner
       // logs failed writes, so these are logged at most every 10 s.
@@ -81,6 +86,7 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
         lastErrorLog = Date.now();
         logger.warn({ err: err.message, url: where }, 'redis connection error');
       });
+      redis.on('ready', () => connections++);
       client = redis;
       try {
         await redis.connect();
@@ -91,7 +97,7 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
         client = null;
         throw classify(err, `connecting to Redis ${where}`);
       }
-      logger.info({ url: where, checkpointKey, checkpoint: describeCheckpoint(checkpoint) }, 'redis sink ready');
+      logger.info({ url: where, checkpointKey, checkpoint: describeCheckpoint(checkpoint), waitReplicas }, 'redis sink ready');
     },
     async write(events, info) {
       if (!client) throw new Error('redis sink written before start()');
@@ -105,8 +111,22 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
       const header = [last === null ? '' : lsnHex(last), String(config.fence_ttl), config.unlink ? 'UNLINK' : 'DEL'];
       const apply = (p: Plan) => client!.slotlineApply(p.keys.length, p.keys, header, p.argv);
       try {
-        if (!config.cluster) await apply(plan);
-        else await Promise.all(splitBySlot(plan, checkpointKey).map((group) => apply(group.plan)));
+        if (config.cluster) {
+          await Promise.all(splitBySlot(plan, checkpointKey).map((group) => apply(group.plan)));
+        } else {
+          const connection = connections;
+          await apply(plan);
+          if (waitReplicas > 0) {
+            await waitForReplicas(client as Redis, waitReplicas, config.wait.timeout_ms, config.request_timeout_ms).catch((err) => {
+              // A master that lost its replicas may have just been replaced: ask the sentinels again.
+              if (config.sentinel) client?.disconnect(true);
+              throw err;
+            });
+            // A reconnect between the script and WAIT (a failover) leaves the script's
+            // effects unconfirmed: retry, and the retry's WAIT covers them.
+            if (connections !== connection) throw new RetryableError('the Redis connection changed before WAIT confirmed the write; it is retried');
+          }
+        }
       } catch (err) {
         throw classify(err, `applying ${fresh.length} change(s) from ${formatLsn(events[0].lsn)}`);
       }
@@ -123,43 +143,4 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
       }
     },
   };
-}
-
-function redisOptions(config: RedisSinkConfig): RedisOptions {
-  return {
-    lazyConnect: true,
-    username: config.username,
-    password: config.password,
-    tls: tlsOptions(config.tls, config.url.startsWith('rediss:')),
-    connectTimeout: Math.min(config.request_timeout_ms, 10_000),
-    commandTimeout: config.request_timeout_ms,
-    // Fail a command quickly when the server is away: the runner retries the
-    // whole write with backoff, which also holds the checkpoint.
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
-    // A restarted server may still be loading its AOF: wait for it, do not write into it.
-    enableReadyCheck: true,
-  };
-}
-
-function tlsOptions(tls: RedisSinkConfig['tls'], impliedByUrl: boolean): ConnectionOptions | undefined {
-  if (tls === false) return impliedByUrl ? {} : undefined;
-  if (tls === true) return {};
-  return {
-    ca: tls.ca ? readFileSync(tls.ca) : undefined,
-    cert: tls.cert ? readFileSync(tls.cert) : undefined,
-    key: tls.key ? readFileSync(tls.key) : undefined,
-    rejectUnauthorized: tls.reject_unauthorized,
-  };
-}
-
-/** The URL without its password, for logs and messages. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }

@@ -13,6 +13,7 @@ import { createRouter } from '../route/router.ts';
 import { runPreflight } from '../source/preflight.ts';
 import { createReplicationStream } from '../source/replication-stream.ts';
 import { createSlotAdmin } from '../source/slot-admin.ts';
+import { createTableDescriber } from '../source/pg-table-describer.ts';
 import { createTypeCatalog } from '../source/type-catalog.ts';
 import type { Sink } from '../sink.ts';
 import { prepareStart, type StartPlan } from '../snapshot/initial-snapshot.ts';
@@ -92,6 +93,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     normalize,
     schemasEnable: config.schemas_enable,
     tombstonesOnDelete: config.tombstones_on_delete,
+    describeTable: createTableDescriber(admin),
   };
   const sinks: Sink[] = [
     ...sinkConfigs.map((s) => {
