@@ -92,6 +92,11 @@ export const elasticsearchConfigSchema = z
       .prefault({})
       .describe('Bulk request sizing.'),
     request_timeout_ms: durationMs(30_000, 'Timeout of one request.', 1),
+    bulk_timeout_ms: durationMs(
+      10_000,
+      'How long Elasticsearch lets a bulk item wait for an unavailable primary shard (the bulk `timeout`) before failing that item with 503; the item is retried, the rest of the bulk is not. Keep it below `request_timeout_ms`, or the whole request times out and is sent again.',
+      1,
+    ),
   });
 
 export type ElasticsearchSinkConfig = SinkConfig<typeof elasticsearchConfigSchema>;
