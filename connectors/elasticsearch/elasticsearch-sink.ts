@@ -25,20 +25,20 @@ import { formatLsn } from '../../src/lsn.ts';
 import { serializeValue } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
-import { elasticsearchConfigProblems, type ElasticsearchSinkConfig } from './elasticsearch-config.ts';
+import type { ElasticsearchSinkConfig } from './elasticsearch-config.ts';
 import { AUTH_HINT, classifyBulkItem, classifyEsError, startupError, type BulkItemResult } from './elasticsearch-errors.ts';
 import { tableMappings } from './elasticsearch-mapping.ts';
 import { createIdMaker, createIndexNamer } from './elasticsearch-names.ts';
 import { fillFromStored, opKey, planWrite, type DocOp } from './elasticsearch-plan.ts';
 
 export function createElasticsearchSink(config: ElasticsearchSinkConfig, context: SinkContext): Sink {
-  const problems = elasticsearchConfigProblems(config);
-  if (problems.length > 0) throw new OperatorError(`sink "${config.name}" (${config.file}): ${problems.join('; ')}`, { hint: 'fix the sink file' });
   const logger = context.logger.child({ sink: config.name, type: 'elasticsearch' });
-  const nodes = config.nodes ?? [config.node!];
+  // The config schema guarantees exactly one of them.
+  const nodes = config.nodes?.length ? config.nodes : [config.node!];
   const nodesText = nodes.join(',');
   const indexOf = createIndexNamer(config.index, context.topicPrefix);
   const idOf = createIdMaker(config.id);
+  const bulkTimeout = `${config.bulk_timeout_ms ?? Math.floor(config.request_timeout_ms / 2)}ms`;
   const metadata = config.metadata.enabled ? { prefix: config.metadata.prefix } : null;
   const keepColumn = (c: string): boolean => (config.include_columns ? config.include_columns.includes(c) : !(config.exclude_columns ?? []).includes(c));
   const mappingFile = config.mapping_file ? (JSON.parse(readFileSync(config.mapping_file, 'utf8')) as Record<string, unknown>) : null;
@@ -110,7 +110,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
         dead_lettered_at: new Date().toISOString(),
       });
     }
-    const response = await request(`writing ${entries.length} documents to dead-letter index ${config.dead_letter_index}`, (c) => c.bulk({ operations, timeout: `${config.bulk_timeout_ms}ms` }));
+    const response = await request(`writing ${entries.length} documents to dead-letter index ${config.dead_letter_index}`, (c) => c.bulk({ operations, timeout: bulkTimeout }));
     const written = new Set<DocOp>();
     response.items.forEach((item, i) => {
       const outcome = classifyBulkItem(Object.values(item)[0] as BulkItemResult, 'index');
@@ -150,7 +150,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
         const { ops: chunkOps, body } = chunks[next++];
         let items;
         try {
-          items = (await client!.bulk({ operations: body, timeout: `${config.bulk_timeout_ms}ms` })).items;
+          items = (await client!.bulk({ operations: body, timeout: bulkTimeout })).items;
         } catch (err) {
           requestError ??= err;
           continue;

@@ -38,10 +38,14 @@ export function sinkFileSchema(type: string, typeSchema: z.ZodObject) {
   if (clash !== undefined) {
     throw new Error(`sink type "${type}" redefines the common key "${clash}"`);
   }
-  return sinkCommonSchema
+  const file = sinkCommonSchema
     .extend({ type: z.literal(type).describe(`\`${type}\``), ...typeSchema.shape })
     .strict()
     .describe(typeSchema.description ?? `${type} sink`);
+  // `.shape` carries the keys but not the type's cross-key rules (its
+  // refinements): those run on the whole file, after its keys are valid.
+  const rules = (typeSchema.def.checks ?? []) as z.core.$ZodCheck<z.output<typeof file>>[];
+  return rules.length > 0 ? file.check(...rules) : file;
 }
 
 /** One schema for any sink file, discriminated by `type` (a `oneOf` in JSON Schema). */
