@@ -25,10 +25,10 @@ const columnList = (description: string) =>
 
 export const elasticsearchConfigSchema = z
   .strictObject({
-    node: nodeUrl.optional().meta({ description: 'URL of one node, e.g. `http://127.0.0.1:9200`. Give `node` or `nodes`.', docDefault: 'none' }),
+    node: nodeUrl.optional().meta({ description: 'URL of one node, e.g. `http://127.0.0.1:9200`. Give `node` or `nodes`, not both.', docDefault: 'none' }),
     nodes: listOrCommaString(nodeUrl)
       .optional()
-      .meta({ description: 'URLs of several nodes; a list, or one comma-separated string.', docType: 'list of URL', docDefault: 'none' }),
+      .meta({ description: 'URLs of several nodes; a list, or one comma-separated string. Requests go round the nodes, and one that cannot be reached is skipped for the next; at start, one reachable node is enough.', docType: 'list of URL', docDefault: 'none' }),
     auth: z
       .union([
         z.strictObject({ api_key: z.string().min(1).describe('API key (the base64 `id:api_key` form); prefer `${ES_API_KEY}`.') }),
@@ -92,17 +92,32 @@ export const elasticsearchConfigSchema = z
       .prefault({})
       .describe('Bulk request sizing.'),
     request_timeout_ms: durationMs(30_000, 'Timeout of one request.', 1),
+    bulk_timeout_ms: z
+      .int()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'How long Elasticsearch lets a bulk item wait for an unavailable primary shard (the bulk `timeout`) before failing that item with 503; the item is retried, the rest of the bulk is not. Below `request_timeout_ms`, or the whole request would time out first.',
+        docType: 'integer (ms)',
+        docDefault: 'half of `request_timeout_ms`',
+      }),
+  })
+  // Cross-key rules. src/config/sink-schema.ts carries them over when it merges
+  // these keys with the common ones, so `slotline validate` reports them with
+  // the file, line and column of the key.
+  .superRefine((config, ctx) => {
+    const hasNodes = config.nodes !== undefined && config.nodes.length > 0;
+    if (config.node !== undefined && hasNodes) ctx.addIssue({ code: 'custom', path: ['nodes'], input: config.nodes, message: 'give `node` or `nodes`, not both' });
+    if (config.node === undefined && !hasNodes) {
+      ctx.addIssue({ code: 'custom', path: config.nodes === undefined ? ['node'] : ['nodes'], input: config.nodes, message: 'give `node` (one URL) or `nodes` (a list of URLs)' });
+    }
+    if (config.include_columns && config.exclude_columns) {
+      ctx.addIssue({ code: 'custom', path: ['exclude_columns'], input: config.exclude_columns, message: 'give `include_columns` or `exclude_columns`, not both' });
+    }
+    if (config.bulk_timeout_ms !== undefined && config.bulk_timeout_ms >= config.request_timeout_ms) {
+      ctx.addIssue({ code: 'custom', path: ['bulk_timeout_ms'], input: config.bulk_timeout_ms, message: `bulk_timeout_ms must be below request_timeout_ms (${config.request_timeout_ms})` });
+    }
   });
 
 export type ElasticsearchSinkConfig = SinkConfig<typeof elasticsearchConfigSchema>;
-
-/**
- * Cross-key rules (a refinement on the object would stop src/config from
- * extending it with the common keys), checked when the sink is created.
- */
-export function elasticsearchConfigProblems(config: Pick<ElasticsearchSinkConfig, 'node' | 'nodes' | 'include_columns' | 'exclude_columns'>): string[] {
-  const problems: string[] = [];
-  if ((config.node === undefined) === (config.nodes === undefined || config.nodes.length === 0)) problems.push('give exactly one of `node` or `nodes`');
-  if (config.include_columns && config.exclude_columns) problems.push('give `include_columns` or `exclude_columns`, not both');
-  return problems;
-}

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { NormalizeOptions } from '../../src/normalize/options.ts';
+import { OID } from '../../src/normalize/pg-types.ts';
+import { lookup, options, T } from '../../src/normalize/testing.ts';
+import { mapColumnType } from '../../src/normalize/type-mapping.ts';
 import type { ConnectSchema } from '../../src/types.ts';
-import { isoTimestamp, toJsonValue } from './elasticsearch-documents.ts';
+import { isoTimestamp, toJsonValue, unavailableColumns } from './elasticsearch-documents.ts';
 
 const named = (type: ConnectSchema['type'], name: string, parameters?: Record<string, string>): ConnectSchema => ({ type, optional: true, name, parameters });
 
@@ -27,5 +31,34 @@ describe('toJsonValue', () => {
 
   it('writes timestamps before 1970 with their microseconds', () => {
     expect(isoTimestamp(-1n)).toBe('1969-12-31T23:59:59.999999Z');
+  });
+});
+
+describe('unavailableColumns', () => {
+  // The placeholder values come from the normalizer itself, so a shape it makes
+  // that this sink does not recognise fails here.
+  it.each([
+    ['text', OID.text],
+    ['jsonb', OID.jsonb],
+    ['bytea', OID.bytea],
+    ['text[]', 1009],
+    ['jsonb[]', 3807],
+    ['int4[]', 1007],
+    ['int8[]', 1016],
+    ['bytea[]', 1001],
+    ['uuid[]', 2951],
+    ['hstore as json', T.hstore],
+    ['hstore as map', T.hstore, { hstoreHandlingMode: 'map' }],
+    ['custom placeholder in a uuid[]', 2951, { unavailableValuePlaceholder: 'hex:deadbeef' }],
+    ['custom placeholder in an int4[]', 1007, { unavailableValuePlaceholder: 'hex:deadbeef' }],
+  ] as Array<[string, number, Partial<NormalizeOptions>?]>)('finds the placeholder of %s', (_label, oid, overrides) => {
+    const opts = options(overrides);
+    const toast = mapColumnType(oid, -1, lookup, opts).toast;
+    expect(unavailableColumns({ id: 1, c: toast }, opts.unavailableValuePlaceholder)).toEqual(['c']);
+  });
+
+  it('leaves real values alone', () => {
+    const row = { id: 1, ids: ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'], n: [1, 2], t: 'text', none: null, empty: [] };
+    expect(unavailableColumns(row, options().unavailableValuePlaceholder)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@
  */
 import { decodeDecimal } from '../../src/normalize/numeric.ts';
 import { placeholderBytes } from '../../src/normalize/binary.ts';
+import { javaNameUuidFromBytes } from '../../src/normalize/java-compat.ts';
 import type { ChangeEvent, ConnectSchema, Row } from '../../src/types.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -137,12 +138,15 @@ export function metadataFields(event: ChangeEvent, prefix: string): Record<strin
 
 /**
  * Columns of an update whose value is the unchanged-TOAST placeholder (Debezium's
- * UnchangedToastedPlaceholder shapes: the text, its bytes, a one-element array of
- * either, the placeholder's bytes as numbers, an hstore of placeholder → placeholder).
- * A real value equal to the placeholder would be taken for one, as with Debezium.
+ * UnchangedToastedPlaceholder shapes, made by src/normalize/type-mapping.ts: the
+ * text, its bytes, a one-element array of either, a uuid[]'s one UUID made from
+ * the placeholder's bytes, the bytes as numbers, an hstore of placeholder →
+ * placeholder). A real value equal to the placeholder would be taken for one,
+ * as with Debezium.
  */
 export function unavailableColumns(row: Row, placeholder: string): string[] {
   const bytes = placeholderBytes(placeholder);
+  const uuid = javaNameUuidFromBytes(bytes);
   const signed = [...bytes].map((b) => (b > 127 ? b - 256 : b));
   const hstoreJson = JSON.stringify({ [placeholder]: placeholder });
   const isPlaceholder = (v: unknown): boolean =>
@@ -151,7 +155,7 @@ export function unavailableColumns(row: Row, placeholder: string): string[] {
   for (const [name, value] of Object.entries(row)) {
     if (isPlaceholder(value)) out.push(name);
     else if (Array.isArray(value)) {
-      if (value.length === 1 && isPlaceholder(value[0])) out.push(name);
+      if (value.length === 1 && (isPlaceholder(value[0]) || value[0] === uuid)) out.push(name);
       else if (value.length === signed.length && value.every((v, i) => Number(v) === signed[i])) out.push(name);
     }
   }

@@ -1,5 +1,6 @@
+import { errors } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
-import { classifyBulkItem } from './elasticsearch-errors.ts';
+import { classifyBulkItem, classifyEsError } from './elasticsearch-errors.ts';
 
 describe('classifyBulkItem', () => {
   it.each([
@@ -18,5 +19,22 @@ describe('classifyBulkItem', () => {
     { name: 'index closed', item: { status: 400, error: { type: 'index_closed_exception' } }, op: 'index', kind: 'record' },
   ] as const)('$name → $kind', ({ item, op, kind }) => {
     expect(classifyBulkItem(item, op).kind).toBe(kind);
+  });
+});
+
+describe('classifyEsError', () => {
+  it.each([
+    { name: 'untrusted certificate', message: 'unable to verify the first certificate', kind: 'operator' },
+    { name: 'self-signed certificate', message: 'self-signed certificate in certificate chain', kind: 'operator' },
+    { name: 'host not in the certificate', message: "Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list", kind: 'operator' },
+    { name: 'connection refused', message: 'connect ECONNREFUSED 127.0.0.1:1', kind: 'retryable' },
+    { name: 'plain http to an https node', message: 'other side closed - Local: 127.0.0.1:5, Remote: 127.0.0.1:9200', kind: 'retryable' },
+  ])('$name → $kind', ({ message, kind }) => {
+    const classified = classifyEsError(new errors.ConnectionError(message), 'connecting', 'https://127.0.0.1:9200');
+    expect(classified.kind).toBe(kind);
+    if (kind === 'operator') {
+      expect(classified.message).toContain('TLS certificate problem');
+      expect(classified.hint).toMatch(/set `tls: \{ ca:/);
+    }
   });
 });

@@ -8,6 +8,15 @@
 import { errors } from '@elastic/elasticsearch';
 import { OperatorError, RetryableError, type SlotlineError } from '../../src/errors.ts';
 
+export const TLS_HINT =
+  'the node\'s TLS certificate is not trusted: set `tls: { ca: <PEM file of the CA that signed it> }` in the sink file, and name the node by a host or IP its certificate lists';
+
+/**
+ * Node's (OpenSSL's) words for a certificate that fails verification. The
+ * client keeps only the message of a connection error, not its code.
+ */
+const CERTIFICATE_PROBLEM = /certificate|self[- ]signed|altnames|unable to get (local )?issuer/i;
+
 export const AUTH_HINT = 'check `auth` in the sink file (api_key, or username and password) and that the user may write (index, create_index) the sink\'s indices';
 
 /** What became of one bulk item. */
@@ -62,8 +71,12 @@ export function classifyEsError(err: unknown, what: string, nodes: string): Slot
   if (err instanceof errors.ConfigurationError) {
     return new OperatorError(`${what}: ${err.message}`, { cause: err, hint: 'check `node`, `nodes`, `auth` and `tls` in the sink file' });
   }
-  // Connection refused or reset, timeouts, no living connections: the cluster may come back.
   const message = err instanceof Error ? err.message : String(err);
+  // Retrying cannot make an untrusted certificate trusted.
+  if (err instanceof errors.ConnectionError && CERTIFICATE_PROBLEM.test(message)) {
+    return new OperatorError(`${what}: TLS certificate problem: ${message}`, { cause: err, hint: TLS_HINT });
+  }
+  // Connection refused or reset, timeouts, no living connections: the cluster may come back.
   return new RetryableError(`${what}: ${message}`, { cause: err });
 }
 
@@ -71,7 +84,7 @@ export function classifyEsError(err: unknown, what: string, nodes: string): Slot
 export function startupError(err: unknown, nodes: string): SlotlineError {
   const classified = classifyEsError(err, `connecting to Elasticsearch ${nodes}`, nodes);
   if (classified instanceof RetryableError) {
-    return new OperatorError(classified.message, { cause: err, hint: 'check that `node`/`nodes` in the sink file name a running Elasticsearch reachable from here (scheme, host, port)' });
+    return new OperatorError(classified.message, { cause: err, hint: 'check that `node`/`nodes` in the sink file name a running Elasticsearch reachable from here (scheme, host, port; a node that serves HTTPS closes plain http:// connections)' });
   }
   return classified;
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { elasticsearchConfigProblems, elasticsearchConfigSchema } from './elasticsearch-config.ts';
 import { createIndexNamer, indexTemplateProblems } from './elasticsearch-names.ts';
 
 describe('indexTemplateProblems', () => {
@@ -21,15 +20,5 @@ describe('createIndexNamer', () => {
     const indexOf = createIndexNamer('{prefix}.{schema}.{table}', 'App');
     expect(indexOf({ schema: 'Public', table: 'Orders' })).toBe('app.public.orders');
     expect(() => indexOf({ schema: 'public', table: 'a b' })).toThrow(/character " " is not allowed/);
-  });
-});
-
-describe('elasticsearch config', () => {
-  it('fills defaults and checks cross-key rules', () => {
-    const config = elasticsearchConfigSchema.parse({ node: 'http://127.0.0.1:9200' });
-    expect(config).toMatchObject({ index: '{schema}.{table}', truncate: 'ignore', on_record_error: 'fail', dead_letter_index: 'slotline-dlq', batch: { max_actions: 1000, concurrency: 2 } });
-    expect(elasticsearchConfigProblems(config)).toEqual([]);
-    expect(elasticsearchConfigProblems({ node: undefined, nodes: undefined })).toEqual(['give exactly one of `node` or `nodes`']);
-    expect(elasticsearchConfigSchema.safeParse({ node: '127.0.0.1:9200' }).success).toBe(false);
   });
 });

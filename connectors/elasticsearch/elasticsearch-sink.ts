@@ -25,20 +25,20 @@ import { formatLsn } from '../../src/lsn.ts';
 import { serializeValue } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
-import { elasticsearchConfigProblems, type ElasticsearchSinkConfig } from './elasticsearch-config.ts';
+import type { ElasticsearchSinkConfig } from './elasticsearch-config.ts';
 import { AUTH_HINT, classifyBulkItem, classifyEsError, startupError, type BulkItemResult } from './elasticsearch-errors.ts';
 import { tableMappings } from './elasticsearch-mapping.ts';
 import { createIdMaker, createIndexNamer } from './elasticsearch-names.ts';
 import { fillFromStored, opKey, planWrite, type DocOp } from './elasticsearch-plan.ts';
 
 export function createElasticsearchSink(config: ElasticsearchSinkConfig, context: SinkContext): Sink {
-  const problems = elasticsearchConfigProblems(config);
-  if (problems.length > 0) throw new OperatorError(`sink "${config.name}" (${config.file}): ${problems.join('; ')}`, { hint: 'fix the sink file' });
   const logger = context.logger.child({ sink: config.name, type: 'elasticsearch' });
-  const nodes = config.nodes ?? [config.node!];
+  // The config schema guarantees exactly one of them.
+  const nodes = config.nodes?.length ? config.nodes : [config.node!];
   const nodesText = nodes.join(',');
   const indexOf = createIndexNamer(config.index, context.topicPrefix);
   const idOf = createIdMaker(config.id);
+  const bulkTimeout = `${config.bulk_timeout_ms ?? Math.floor(config.request_timeout_ms / 2)}ms`;
   const metadata = config.metadata.enabled ? { prefix: config.metadata.prefix } : null;
   const keepColumn = (c: string): boolean => (config.include_columns ? config.include_columns.includes(c) : !(config.exclude_columns ?? []).includes(c));
   const mappingFile = config.mapping_file ? (JSON.parse(readFileSync(config.mapping_file, 'utf8')) as Record<string, unknown>) : null;
@@ -110,7 +110,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
         dead_lettered_at: new Date().toISOString(),
       });
     }
-    const response = await request(`writing ${entries.length} documents to dead-letter index ${config.dead_letter_index}`, (c) => c.bulk({ operations }));
+    const response = await request(`writing ${entries.length} documents to dead-letter index ${config.dead_letter_index}`, (c) => c.bulk({ operations, timeout: bulkTimeout }));
     const written = new Set<DocOp>();
     response.items.forEach((item, i) => {
       const outcome = classifyBulkItem(Object.values(item)[0] as BulkItemResult, 'index');
@@ -150,7 +150,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
         const { ops: chunkOps, body } = chunks[next++];
         let items;
         try {
-          items = (await client!.bulk({ operations: body })).items;
+          items = (await client!.bulk({ operations: body, timeout: bulkTimeout })).items;
         } catch (err) {
           requestError ??= err;
           continue;
@@ -185,6 +185,41 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
     if (left > 0) throw new RetryableError(`${left} of ${ops.length} documents not indexed yet (${retry[0] ?? 'dead-letter write failed'}); retrying those`);
   };
 
+  /**
+   * Asks every node for /_cluster/health: one reachable node is enough (the
+   * client fails over), the others are logged. Fails when none answers, or on
+   * an answer a person must act on (401, a certificate problem).
+   */
+  const checkReachable = async (options: ClientOptions): Promise<void> => {
+    const unreachable: Array<{ node: string; err: unknown }> = [];
+    for (const node of nodes) {
+      const probe = new Client({ ...options, nodes: [node], maxRetries: 0 });
+      try {
+        // Not GET /: distributions without it exist. Health needs the `monitor` cluster privilege or 403.
+        await probe.cluster.health({ timeout: '5s' });
+      } catch (err) {
+        const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+        if (status === 403) {
+          logger.warn({ node, err: (err as Error).message }, 'no permission for /_cluster/health; connection and authentication are fine');
+        } else {
+          // Refused, reset, timed out, 5xx: this node is away. Anything else is for a person.
+          if (!(classifyEsError(err, '', node) instanceof RetryableError)) throw startupError(err, node);
+          unreachable.push({ node, err });
+        }
+      } finally {
+        await probe.close();
+      }
+    }
+    if (unreachable.length === nodes.length) {
+      if (nodes.length === 1) throw startupError(unreachable[0].err, nodesText);
+      const all = new Error(unreachable.map(({ node, err }) => `${node}: ${(err as Error).message}`).join('; '));
+      throw startupError(all, nodesText);
+    }
+    if (unreachable.length > 0) {
+      logger.warn({ unreachable: unreachable.map(({ node, err }) => `${node}: ${(err as Error).message}`) }, `${unreachable.length} of ${nodes.length} Elasticsearch nodes unreachable at start; writing through the others`);
+    }
+  };
+
   const truncate = async (event: ChangeEvent): Promise<void> => {
     const index = indexOf(event);
     if (config.truncate === 'ignore') {
@@ -203,23 +238,16 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
       const options: ClientOptions = {
         nodes,
         requestTimeout: config.request_timeout_ms,
-        maxRetries: 0,
-        tls: tlsOptions(config.tls),
+        // Failover, not a retry loop: a request that cannot reach a node goes to
+        // the next one, each node at most once; then the error surfaces and the
+        // runner backs off. One node: no retry at all.
+        maxRetries: nodes.length - 1,
+        tls: tlsOptions(config.tls, config.name),
       };
       if (config.auth && 'api_key' in config.auth) options.auth = { apiKey: config.auth.api_key };
       else if (config.auth) options.auth = { username: config.auth.username, password: config.auth.password };
       client = new Client(options);
-      try {
-        // Not GET /: distributions without it exist. Health needs the `monitor` cluster privilege or 403.
-        await client.cluster.health({ timeout: '5s' });
-      } catch (err) {
-        const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
-        if (status === 403) {
-          logger.warn({ err: (err as Error).message }, 'no permission for /_cluster/health; connection and authentication are fine');
-          return;
-        }
-        throw startupError(err, nodesText);
-      }
+      await checkReachable(options);
     },
     async write(events) {
       if (!client) throw new Error('elasticsearch sink written before start()');
@@ -253,12 +281,17 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
   };
 }
 
-function tlsOptions(tls: ElasticsearchSinkConfig['tls']): ClientOptions['tls'] {
+/** `tls` of the sink file → the client's; https:// nodes use TLS whatever `tls` says, http:// ones never. */
+function tlsOptions(tls: ElasticsearchSinkConfig['tls'], sink: string): ClientOptions['tls'] {
   if (!tls || tls === true) return undefined;
-  return {
-    rejectUnauthorized: tls.reject_unauthorized,
-    ca: tls.ca ? readFileSync(tls.ca, 'utf8') : undefined,
-    cert: tls.cert ? readFileSync(tls.cert, 'utf8') : undefined,
-    key: tls.key ? readFileSync(tls.key, 'utf8') : undefined,
+  const pem = (key: 'ca' | 'cert' | 'key'): string | undefined => {
+    const file = tls[key];
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new OperatorError(`sink "${sink}": cannot read tls.${key} file ${file}: ${(err as Error).message}`, { cause: err, hint: 'tls file paths are relative to the working directory; check the path and its permissions' });
+    }
   };
+  return { rejectUnauthorized: tls.reject_unauthorized, ca: pem('ca'), cert: pem('cert'), key: pem('key') };
 }

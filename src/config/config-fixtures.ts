@@ -10,7 +10,7 @@ import { kafkaConfigSchema } from '../../connectors/kafka/kafka-config.ts';
 import { ConfigError } from './config-error.ts';
 import type { Env } from './interpolate.ts';
 import { loadConfig } from './load-config.ts';
-import type { SlotlineConfig } from './load-config.ts';
+import type { LoadConfigOptions, SlotlineConfig } from './load-config.ts';
 
 export const SINK_TYPES = { kafka: kafkaConfigSchema, console: consoleConfigSchema };
 
@@ -42,10 +42,10 @@ export async function loadFixture(files: Record<string, string>, env: Env = {}):
 }
 
 /** The ConfigError lines of loading the files, with the temp dir cut from the paths. */
-export async function problemLines(files: Record<string, string>, env: Env = {}): Promise<string[]> {
+export async function problemLines(files: Record<string, string>, env: Env = {}, sinkTypes: LoadConfigOptions['sinkTypes'] = SINK_TYPES): Promise<string[]> {
   const dir = await writeFixture(files);
   try {
-    await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: SINK_TYPES, env });
+    await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes, env });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return err.message.split('\n').map((line) => line.replaceAll(dir + path.sep, ''));

@@ -38,14 +38,14 @@ export function sinkFileSchema(type: string, typeSchema: z.ZodObject) {
   if (clash !== undefined) {
     throw new Error(`sink type "${type}" redefines the common key "${clash}"`);
   }
-  const merged = sinkCommonSchema
+  const file = sinkCommonSchema
     .extend({ type: z.literal(type).describe(`\`${type}\``), ...typeSchema.shape })
     .strict()
     .describe(typeSchema.description ?? `${type} sink`);
-  // Checks across keys (e.g. mutually exclusive settings) live on the type's
-  // object itself; extending by shape would drop them.
-  const checks = typeSchema._zod.def.checks ?? [];
-  return checks.length > 0 ? merged.check(...(checks as Parameters<typeof merged.check>)) : merged;
+  // `.shape` carries the keys but not the type's cross-key rules (its
+  // refinements): those run on the whole file, after its keys are valid.
+  const rules = (typeSchema.def.checks ?? []) as z.core.$ZodCheck<z.output<typeof file>>[];
+  return rules.length > 0 ? file.check(...rules) : file;
 }
 
 /** One schema for any sink file, discriminated by `type` (a `oneOf` in JSON Schema). */

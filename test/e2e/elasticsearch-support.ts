@@ -8,7 +8,8 @@ import { Client } from '@elastic/elasticsearch';
 import { writeConfig, type ConfigSpec } from './support.ts';
 
 export interface EsConfigSpec extends Omit<ConfigSpec, 'brokers' | 'kafkaExtra'> {
-  node: string;
+  /** One URL (`node:`) or several (`nodes:`). */
+  node: string | string[];
   /** The sink file's text after `name`, `type` and `node` (index, id, tables…). */
   sinkExtra?: string;
 }
@@ -19,7 +20,8 @@ export async function writeEsConfig(spec: EsConfigSpec): Promise<string> {
   const sinks = join(dirname(config), 'sinks');
   // writeConfig adds a console sink when no Kafka is given: this run has only ours.
   await rm(join(sinks, 'console.yaml'), { force: true });
-  await writeFile(join(sinks, 'search.yaml'), `name: search\ntype: elasticsearch\nnode: ${JSON.stringify(spec.node)}\n${spec.sinkExtra ?? ''}\n`);
+  const node = Array.isArray(spec.node) ? `nodes: ${JSON.stringify(spec.node)}` : `node: ${JSON.stringify(spec.node)}`;
+  await writeFile(join(sinks, 'search.yaml'), `name: search\ntype: elasticsearch\n${node}\n${spec.sinkExtra ?? ''}\n`);
   return config;
 }
 

@@ -1,6 +1,8 @@
 /**
  * A single-node Elasticsearch for tests: the integ-test-zip (./elasticsearch-dist.ts)
  * unpacked into a temp dir, security off, heap capped, on free loopback ports.
+ * Options turn security on (`users`) and HTTPS (`tls`, with a CA and node
+ * certificate made by ./tls-certs.ts).
  *
  * Elasticsearch refuses to run as root, so as root it runs as the system user
  * `slotline-es` (created if missing), which owns the temp dir. `stop()` +
@@ -11,8 +13,9 @@
  * may not answer `GET /` the way a full one does.
  */
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultEsVersion, ensureEsZip } from './elasticsearch-dist.ts';
@@ -20,6 +23,7 @@ import { javaCommand } from './kafka.ts';
 import { freePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
 import { isRoot, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
+import { makeServerCert, makeTestCa } from './tls-certs.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,8 +34,10 @@ const STOP_TIMEOUT_MS = 60_000;
 
 export interface EsServer {
   version: string;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://…` with the `tls` option. */
   node: string;
+  /** With the `tls` option: the PEM file of the CA that signed the node's certificate. */
+  caFile?: string;
   logFile: string;
   /** SIGTERM (clean shutdown); data and ports are kept for `start()`. */
   stop(): Promise<void>;
@@ -52,6 +58,12 @@ export interface StartEsOptions {
    * authentication tests; `node` then needs their credentials.
    */
   users?: Record<string, string>;
+  /**
+   * HTTPS (`xpack.security.http.ssl`) with a certificate for 127.0.0.1 signed
+   * by a CA made for this node (`caFile`). Needs `users`: Elasticsearch has
+   * TLS only with security on.
+   */
+  tls?: boolean;
 }
 
 export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsServer> {
@@ -59,12 +71,22 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
   const zip = await ensureEsZip(version);
   const root = await makeServerDir(`elasticsearch-${version}`);
   const home = join(root, `elasticsearch-${version}`);
+  if (opts.tls && !opts.users) throw new Error('startElasticsearch: `tls` needs `users` (Elasticsearch has TLS only with security on)');
   const [httpPort, transportPort] = await freePorts(2);
-  const node = `http://${HOST}:${httpPort}`;
+  const node = `${opts.tls ? 'https' : 'http'}://${HOST}:${httpPort}`;
   const logFile = join(root, 'elasticsearch.log');
+  let caFile: string | undefined;
   try {
     await execFileAsync('unzip', ['-q', zip, '-d', root], { maxBuffer: 16 * 1024 * 1024 });
     await mkdir(join(root, 'tmp'));
+    if (opts.tls) {
+      // Elasticsearch reads certificates only from inside its config dir.
+      const certs = join(home, 'config', 'certs');
+      await mkdir(certs);
+      const ca = await makeTestCa(certs, 'test-ca');
+      await makeServerCert(ca, certs, 'node', [HOST]);
+      caFile = ca.certFile;
+    }
     for (const [user, password] of Object.entries(opts.users ?? {})) {
       await execFileAsync(join(home, 'bin', 'elasticsearch-users'), ['useradd', user, '-p', password, '-r', 'superuser'], { env: { PATH: process.env.PATH, ES_JAVA_HOME: esJavaHome() } });
     }
@@ -84,7 +106,8 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
     'path.data': join(root, 'data'),
     'path.logs': join(root, 'logs'),
     'xpack.security.enabled': opts.users ? 'true' : 'false',
-    ...(opts.users ? { 'xpack.security.http.ssl.enabled': 'false', 'xpack.security.transport.ssl.enabled': 'false' } : {}),
+    ...(opts.users ? { 'xpack.security.http.ssl.enabled': opts.tls ? 'true' : 'false', 'xpack.security.transport.ssl.enabled': 'false' } : {}),
+    ...(opts.tls ? { 'xpack.security.http.ssl.certificate': 'certs/node.crt', 'xpack.security.http.ssl.key': 'certs/node.key' } : {}),
     'cluster.routing.allocation.disk.threshold_enabled': 'false',
     'action.destructive_requires_name': 'false',
     ...opts.settings,
@@ -107,7 +130,7 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
         ES_TMPDIR: join(root, 'tmp'),
       },
     });
-    await waitUntilReady(`Elasticsearch ${version} on ${node}`, server, () => probe(node, opts.users), START_TIMEOUT_MS);
+    await waitUntilReady(`Elasticsearch ${version} on ${node}`, server, () => probe(node, opts.users, caFile), START_TIMEOUT_MS);
   };
   try {
     await start();
@@ -118,6 +141,7 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
   return {
     version,
     node,
+    caFile,
     logFile,
     start,
     async stop() {
@@ -163,11 +187,25 @@ async function ensureOsUser(user: string): Promise<void> {
   }
 }
 
-async function probe(node: string, users?: Record<string, string>): Promise<void> {
+async function probe(node: string, users?: Record<string, string>, caFile?: string): Promise<void> {
   const [user] = Object.entries(users ?? {});
   const headers: Record<string, string> = user ? { authorization: `Basic ${Buffer.from(`${user[0]}:${user[1]}`).toString('base64')}` } : {};
-  const response = await fetch(`${node}/_cluster/health?wait_for_status=yellow&timeout=2s`, { signal: AbortSignal.timeout(5_000), headers });
-  if (response.status !== 200) throw new Error(`/_cluster/health: HTTP ${response.status}`);
+  const url = `${node}/_cluster/health?wait_for_status=yellow&timeout=2s`;
+  const status = caFile ? await httpsStatus(url, headers, readFileSync(caFile)) : (await fetch(url, { signal: AbortSignal.timeout(5_000), headers })).status;
+  if (status !== 200) throw new Error(`/_cluster/health: HTTP ${status}`);
+}
+
+/** Global fetch cannot be given a CA; node:https can. */
+function httpsStatus(url: string, headers: Record<string, string>, ca: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, ca, timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 if (import.meta.main) {
