@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeDelete, normalizeInsert, normalizeTruncate, normalizeUpdate, type EventContext, type TxContext } from '../../src/normalize/change-events.ts';
+import { normalizeDelete, normalizeInsert, normalizeRead, normalizeTruncate, normalizeUpdate, type EventContext, type TxContext } from '../../src/normalize/change-events.ts';
 import { buildTableModel, type RelationMeta } from '../../src/normalize/table-model.ts';
 import { lookup, options, relation } from '../../src/normalize/testing.ts';
 import type { ChangeEvent } from '../../src/types.ts';
@@ -34,6 +34,13 @@ describe('unavailableColumns', () => {
 });
 
 describe('planWrite', () => {
+  it('never lets a snapshot read replace a newer streamed change of the same document', () => {
+    // A re-snapshot's read of id 1 (version 0x08: the slot's restart LSN) arrives after the update at 0x30.
+    const read = normalizeRead(model, ['1', 'old', 'x', '{a}', '\\x01'], OPTS, ctx(0x50n), 'incremental', 0x08n);
+    const segments = planWrite([update(0x30n, 1, 'new', 'y'), read, insert(0x60n, 2, 'b', 'z')], PLAN);
+    expect(ops(segments[0]).map((op) => [op.id, op.version, op.doc?.title])).toEqual([['1', 0x30n, 'new'], ['2', 0x60n, 'b']]);
+  });
+
   it('keeps only the last change of each document, versioned by its LSN, in order of last change', () => {
     const segments = planWrite([insert(0x10n, 1, 'a', 'x'), insert(0x20n, 2, 'b', 'y'), update(0x30n, 1, 'c', 'z'), remove(0x40n, 2)], PLAN);
     expect(segments).toHaveLength(1);

@@ -78,6 +78,10 @@ export function planWrite(events: readonly ChangeEvent[], ctx: PlanContext): Seg
       op = { kind: 'index', index, id, version: event.lsn, doc, eventIndex, needsStored };
     }
     const key = opKey(op);
+    // A snapshot read carries a version below the streamed changes (normalizeRead): it may come
+    // after a newer change of the same document, and must lose to it here as Elasticsearch would.
+    const kept = current.get(key);
+    if (kept !== undefined && kept.version > op.version) return;
     // Re-insert so the map's order is the order of last changes.
     current.delete(key);
     current.set(key, op);

@@ -32,6 +32,9 @@ interface CompiledRule {
   stream: { key: string; maxlen: string } | undefined;
 }
 
+
+/** The live-check tag of operations that must apply whatever the stored checkpoint (snapshot reads). */
+const ALWAYS_LIVE = 'f'.repeat(16);
 export interface PlanSettings {
   sinkName: string;
   rules: readonly RedisRule[];
@@ -123,6 +126,9 @@ export function createPlanner(settings: PlanSettings): Planner {
           if (event.op === 't') warnOnce(settings.logger, warned, event, 'truncate: the Redis sink cannot know which keys the table had; its cache entries stay until they expire or change');
           continue;
         }
+        // A snapshot read belongs to no transaction the checkpoint can have passed: tagged to be always
+        // applied, and fenced by its low version, so it never overwrites a newer streamed change.
+        const tag = event.op === 'r' ? ALWAYS_LIVE : lsnHex(event.commitLsn as Lsn);
         const commit = lsnHex(event.commitLsn as Lsn);
         for (const rule of rulesFor(event)) {
           const deleted: string[] = [];
@@ -134,7 +140,7 @@ export function createPlanner(settings: PlanSettings): Planner {
             }
             if (deleted.includes(key)) continue;
             deleted.push(key);
-            argv.push('D', commit, ref(key));
+            argv.push('D', tag, ref(key));
             operations++;
           }
           if (rule.refresh) {
@@ -143,8 +149,8 @@ export function createPlanner(settings: PlanSettings): Planner {
               warnMissing(event, rule.refresh.key);
             } else {
               const fence = `${commit}${lsnHex(event.lsn)}`;
-              if (event.op === 'd') argv.push('X', commit, ref(key), ref(fenceOf(key)), fence);
-              else argv.push('S', commit, ref(key), ref(fenceOf(key)), fence, writeValue(event.schemas.value, event.after), String(rule.refresh.ttl));
+              if (event.op === 'd') argv.push('X', tag, ref(key), ref(fenceOf(key)), fence);
+              else argv.push('S', tag, ref(key), ref(fenceOf(key)), fence, writeValue(event.schemas.value, event.after), String(rule.refresh.ttl));
               operations++;
               deleted.push(key);
             }
@@ -152,12 +158,12 @@ export function createPlanner(settings: PlanSettings): Planner {
           if (rule.stream) {
             const key = rule.stream.key.replaceAll('{prefix}', settings.topicPrefix).replaceAll('{schema}', event.schema).replaceAll('{table}', event.table);
             const value = serializeValue(event, { schemasEnable: settings.schemasEnable });
-            argv.push('A', commit, ref(key), rule.stream.maxlen, event.op, formatLsn(event.lsn), value);
+            argv.push('A', tag, ref(key), rule.stream.maxlen, event.op, formatLsn(event.lsn), value);
             operations++;
           }
           if (rule.publish) {
             const message = JSON.stringify({ table: `${event.schema}.${event.table}`, op: event.op, keys: deleted, lsn: formatLsn(event.lsn) });
-            argv.push('P', commit, rule.publish, message);
+            argv.push('P', tag, rule.publish, message);
             operations++;
           }
         }

@@ -103,8 +103,9 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
       if (!client) throw new Error('redis sink written before start()');
       const done = checkpoint;
       // Transactions at or below the stored checkpoint were applied before a restart;
-      // the script skips them too, this only saves sending them.
-      const fresh = done === null ? events : events.filter((e) => e.commitLsn >= done);
+      // the script skips them too, this only saves sending them. Snapshot reads are
+      // no transaction: always sent, and their low fences keep newer values in place.
+      const fresh = done === null ? events : events.filter((e) => e.commitLsn >= done || e.op === 'r');
       const last = info.commits.length > 0 ? info.commits[info.commits.length - 1].endLsn : null;
       const plan = planner.plan(fresh, checkpointKey);
       if (plan.operations === 0 && (last === null || (done !== null && last <= done))) return;
