@@ -20,7 +20,7 @@ interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, string | boolean | undefined>): Promise<number>;
+  run(values: Record<string, string | boolean | string[] | undefined>): Promise<number>;
 }
 
 const commands: Record<string, Command> = {
@@ -36,6 +36,24 @@ const commands: Record<string, Command> = {
     options: { config: { type: 'string', short: 'c' } },
     run: async (v) => (await import('./validate.ts')).validateCommand(requireConfig(v)),
   },
+  snapshot: {
+    summary: 're-read tables into the sinks while streaming (incremental snapshot); the running worker does it',
+    usage: 'slotline snapshot --config <file> --table <schema.table> [--table …] [--sink <name> …] [--where <condition>]',
+    options: {
+      config: { type: 'string', short: 'c' },
+      table: { type: 'string', short: 't', multiple: true },
+      sink: { type: 'string', short: 's', multiple: true },
+      where: { type: 'string', short: 'w' },
+    },
+    run: async (v) => {
+      const list = (x: unknown): string[] => (Array.isArray(x) ? x : typeof x === 'string' ? [x] : []);
+      const tables = list(v.table);
+      if (tables.length === 0) throw new UsageError('missing --table <schema.table>');
+      return (await import('./snapshot.ts')).snapshotCommand({
+        configPath: requireConfig(v), tables, sinks: list(v.sink), where: typeof v.where === 'string' ? v.where : undefined,
+      });
+    },
+  },
   demo: {
     summary: 'start an embedded PostgreSQL, make some changes and print their Debezium events',
     usage: 'slotline demo [--follow]',
@@ -46,7 +64,7 @@ const commands: Record<string, Command> = {
 
 class UsageError extends Error {}
 
-function requireConfig(values: Record<string, string | boolean | undefined>): string {
+function requireConfig(values: Record<string, string | boolean | string[] | undefined>): string {
   if (typeof values.config !== 'string') throw new UsageError('missing --config <file>');
   return values.config;
 }

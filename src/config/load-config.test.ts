@@ -43,7 +43,7 @@ describe('loadConfig with good input', () => {
       schemas_enable: true,
       unavailable_value_placeholder: '__debezium_unavailable_value',
       skipped_operations: ['t'],
-      snapshot: { mode: 'initial', max_connections: 1, fetch_size: 10240, state_table: 'public.slotline_snapshots', progress_interval_ms: 5000 },
+      snapshot: { mode: 'initial', max_connections: 1, fetch_size: 10240, chunk_size: 1024, state_table: 'public.slotline_snapshots', progress_interval_ms: 5000 },
       runtime: {
         max_in_flight_bytes: 64 * 1024 * 1024,
         batch_max_events: 2048,

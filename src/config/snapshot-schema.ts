@@ -21,6 +21,7 @@ export const snapshotSchema = z
       ),
     max_connections: count(1, 'Tables read in parallel, each on its own connection; all share one snapshot, so the rows are consistent across tables (Debezium `snapshot.max.threads`).'),
     fetch_size: count(10_240, 'Rows fetched from a table per round trip (Debezium `snapshot.fetch.size`); with the in-flight ceiling this bounds memory.'),
+    chunk_size: count(1024, 'Rows per chunk of a re-snapshot while streaming (`slotline snapshot`), each read between two watermarks (Debezium `incremental.snapshot.chunk.size`).'),
     tables: z
       .array(qualifiedTableName)
       .optional()

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
+import { SNAPSHOT_PREFIX, type WindowMarks } from '../snapshot/incremental-windows.ts';
 import type { ChangeEvent, Op, PgoutputMessage } from '../types.ts';
 import { NO_TX, type ChangeNormalizer, type TxContext } from './change-normalizer.ts';
 import type { SinkRunner } from './sink-runner.ts';
@@ -24,6 +25,8 @@ export interface ChangeRouterOptions {
   /** Where the stream resumed: the first `lastCommitLsn`, as Debezium uses its stored offset. */
   startLsn: Lsn;
   logger: Logger;
+  /** Watermark windows of re-snapshots in progress (slotline snapshot); their marks are handled here. */
+  snapshotMarks?: WindowMarks;
 }
 
 export interface ChangeRouter {
@@ -37,7 +40,7 @@ export interface ChangeRouter {
 }
 
 export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
-  const { normalizer, router, runners, skippedOperations } = options;
+  const { normalizer, router, runners, skippedOperations, snapshotMarks } = options;
   let tx: TxContext | null = null;
   let lastCommitLsn: Lsn | null = options.startLsn;
   const stats = { transactions: 0, events: 0 };
@@ -76,7 +79,9 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
           const table = normalizer.table(message.relationId);
           const targets = router.sinksFor(table.schema, table.table);
           if (targets.length === 0) return;
-          deliverAll(normalizer.change(message, requireTx(tx, message.tag), lsn), targets);
+          const events = normalizer.change(message, requireTx(tx, message.tag), lsn);
+          if (snapshotMarks) for (const event of events) snapshotMarks.observe(event);
+          deliverAll(events, targets);
           return;
         }
         case 'truncate': {
@@ -90,6 +95,12 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
           // Debezium (which commits its position before dispatching it), it is its own last
           // commit: its sequence is [lsn, lsn], and the next transaction's sequence[0] is lsn.
           if (!message.transactional) lastCommitLsn = lsn;
+          if (message.prefix === SNAPSHOT_PREFIX) {
+            // A re-snapshot's watermark: a closing one hands over the chunk's surviving rows, here in the stream.
+            for (const { event, targets } of snapshotMarks?.mark(message.content.toString('utf8'), lsn) ?? []) deliver(event, targets);
+            if (!message.transactional) commitMark(0n, lsn);
+            return;
+          }
           if (message.prefix === HEARTBEAT_PREFIX) {
             if (!message.transactional) commitMark(0n, lsn);
             return;

@@ -12,6 +12,7 @@ import { createCheckpointer, type Checkpointer } from '../checkpoint/checkpointe
 import { describeError, errorKind } from '../errors.ts';
 import { formatLsn, type Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
+import type { IncrementalSnapshots } from '../snapshot/incremental-snapshot.ts';
 import type { SnapshotFeed } from '../snapshot/snapshot-runner.ts';
 import type { ReplicationStream, ReplicationHandlers } from '../source/replication-stream.ts';
 import type { Sink } from '../sink.ts';
@@ -48,6 +49,8 @@ export interface PipelineOptions {
    * the run without streaming (snapshot mode initial_only).
    */
   beforeStreaming?: (feed: SnapshotFeed) => Promise<'stream' | 'stop'>;
+  /** Re-snapshots while streaming: started with the first stream, stopped with the pipeline. */
+  incremental?: IncrementalSnapshots;
 }
 
 export interface Pipeline {
@@ -126,6 +129,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     skippedOperations: options.skippedOperations,
     startLsn: options.startLsn,
     logger,
+    snapshotMarks: options.incremental?.marks,
   });
 
   // Inbound messages are handled in order; a handler that must wait (catalog
@@ -219,6 +223,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (stopping) return;
     stopping = true;
     wakeRoomWaiters();
+    options.incremental?.stop();
     stream?.pause();
     const drained = Promise.all(runners.map((r) => r.drained()));
     const timedOut = await Promise.race([
@@ -238,6 +243,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       for (const sink of options.sinks) await sink.start();
       let statusTimer: NodeJS.Timeout | null = null;
       let heartbeatTimer: NodeJS.Timeout | null = null;
+      let incrementalStarted = false;
       try {
         if (options.beforeStreaming) {
           const next = await options.beforeStreaming(snapshotFeed).catch((err) => {
@@ -259,6 +265,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           try {
             const session = await streamOnce();
             attempt = 0;
+            if (options.incremental && !incrementalStarted) {
+              incrementalStarted = true;
+              void options.incremental.run().catch((err) => logger.error({ err: describeError(err) }, 're-snapshots stopped'));
+            }
             err = await session.died;
           } catch (startErr) {
             if (errorKind(startErr) === 'operator') {
@@ -276,6 +286,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             break;
           }
           changes.reset();
+          options.incremental?.marks.restart(checkpointer.confirmable(false));
           inbox = [];
           inboxHead = 0;
           const delay = backoffDelay(options.reconnect, attempt++);

@@ -17,6 +17,10 @@ import { createTableDescriber } from '../source/pg-table-describer.ts';
 import { createTypeCatalog } from '../source/type-catalog.ts';
 import type { Sink } from '../sink.ts';
 import { prepareStart, type StartPlan } from '../snapshot/initial-snapshot.ts';
+import { createIncrementalSnapshots } from '../snapshot/incremental-snapshot.ts';
+import { createSnapshotProgress } from '../snapshot/snapshot-progress.ts';
+import { createSnapshotState } from '../snapshot/snapshot-state.ts';
+import { parseTableName } from '../source/pg-catalog.ts';
 import type { Op } from '../types.ts';
 import { HEARTBEAT_PREFIX } from './change-router.ts';
 import { createChangeNormalizer } from './change-normalizer.ts';
@@ -113,6 +117,28 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     maxBytes: b.max_bytes ?? runtime.batch_max_bytes,
     lingerMs: b.linger_ms ?? runtime.linger_ms,
   }));
+  let finished = false;
+  const incremental = createIncrementalSnapshots({
+    admin,
+    connection: pgClientConfig(source, 'slotline-snapshot'),
+    slot: source.slot,
+    publication: source.publication,
+    state: createSnapshotState(admin, parseTableName(stateTable)),
+    catalog,
+    normalize,
+    routes: (t) => router.sinksFor(t.schema, t.table),
+    sinkIndex: (name) => {
+      const i = sinks.findIndex((s) => s.name === name);
+      return i < 0 ? undefined : i;
+    },
+    chunkSize: config.snapshot.chunk_size,
+    // A chunk's progress is recorded only once every sink has written it.
+    ackedThrough: async (lsn) => {
+      while (pipeline.checkpointer.watermark() < lsn && !finished) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+    progress: createSnapshotProgress({ logger, intervalMs: config.snapshot.progress_interval_ms, terminal: null }),
+    logger,
+  });
   const pipeline = createPipeline({
     openStream: (handlers) =>
       createReplicationStream(
@@ -136,6 +162,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     shutdownTimeoutMs: runtime.shutdown_timeout_ms,
     logger,
     beforeStreaming: start.beforeStreaming,
+    incremental,
   });
 
   return {
@@ -144,6 +171,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
       try {
         await pipeline.run();
       } finally {
+        finished = true;
         await start.close();
         await admin.end().catch(() => undefined);
       }

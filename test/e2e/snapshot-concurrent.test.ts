@@ -4,14 +4,12 @@
  * never neither — and at the end each sink equals the table: Kafka's latest
  * value per key, the Elasticsearch index, the Redis `refresh` keys.
  */
-import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { esNode, freshDatabase, kafkaBrokers, redisUrl, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { esClient, readIndex, writeEsConfig } from './elasticsearch-support.ts';
 import { openTopicAdmin, seededRandom, sleep, testSeed } from './failure-support.ts';
 import { redisClient } from './redis-support.ts';
-import { startWriter } from './snapshot-support.ts';
+import { addCacheSink, cacheMismatches, indexMismatches, startWriter, waitUntilEqual } from './snapshot-support.ts';
 import { eventually, readTopics, runInProcess, writeConfig, type ConsumedRecord } from './support.ts';
 
 /** With `schemas_enable: false` the value is the envelope itself. */
@@ -88,15 +86,7 @@ describe('initial snapshot under concurrent writes', () => {
       sinkExtra: `index: "${prefix}-{table}"`,
       mainExtra: 'snapshot: { fetch_size: 250 }',
     });
-    await writeFile(join(dirname(config), 'sinks', 'cache.yaml'), `name: cache
-type: redis
-url: ${redisUrl()}
-checkpoint_key: "${prefix}:checkpoint"
-fence_prefix: "${prefix}:fence:"
-rules:
-  - tables: ["public.items"]
-    refresh: { key: "${prefix}:item:{id}" }
-`);
+    await addCacheSink(config, prefix, redisUrl());
     const es = esClient(esNode());
     const redis = redisClient(redisUrl());
     cleanup.push(async () => redis.disconnect(), () => es.close());
@@ -110,25 +100,11 @@ rules:
 
     const rows: Array<{ id: number; n: number; name: string | null }> = await db.sql('SELECT id, n, name FROM public.items ORDER BY id');
     const index = `${prefix}-items`;
-    const indexDiff = async (): Promise<string[]> => {
-      const docs = await readIndex(es, index);
-      const out = rows.filter((r) => docs.get(String(r.id))?.n !== r.n).map((r) => `${r.id}: ${JSON.stringify(docs.get(String(r.id)))} (table n=${r.n})`);
-      if (docs.size !== rows.length) out.push(`${docs.size} documents for ${rows.length} rows`);
-      return out;
-    };
-    await eventually(async () => (await indexDiff()).length === 0, 60_000, `the index to equal the table (seed ${seed})`).catch(async (err) => {
-      throw new Error(`${err.message}\n${(await indexDiff()).slice(0, 10).join('\n')}`);
-    });
+    await waitUntilEqual(() => indexMismatches(es, index, rows), `the index to equal the table (seed ${seed})`);
     const docs = await readIndex(es, index);
     for (const r of rows.slice(0, 50)) expect(docs.get(String(r.id))).toEqual({ id: r.id, n: r.n, name: r.name });
 
-    const cacheDiff = async (): Promise<string[]> => {
-      const values = await redis.mget(...rows.map((r) => `${prefix}:item:${r.id}`));
-      return rows.flatMap((r, i) => (values[i] !== null && JSON.parse(values[i]!).n === r.n ? [] : [`item:${r.id}: ${values[i]} (table n=${r.n})`]));
-    };
-    await eventually(async () => (await cacheDiff()).length === 0, 60_000, `the cache to equal the table (seed ${seed})`).catch(async (err) => {
-      throw new Error(`${err.message}\n${(await cacheDiff()).slice(0, 10).join('\n')}`);
-    });
+    await waitUntilEqual(() => cacheMismatches(redis, prefix, rows), `the cache to equal the table (seed ${seed})`);
     const keys = await redis.keys(`${prefix}:item:*`);
     expect(keys.length).toBe(rows.length); // deleted rows left no key behind
     console.log(`snapshot into Elasticsearch + Redis: ${statements} concurrent statements, ${rows.length} rows, seed ${seed}`);

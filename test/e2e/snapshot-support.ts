@@ -1,8 +1,15 @@
 /**
  * What the snapshot end-to-end tests share: an application write load that
- * runs while slotline snapshots and streams.
+ * runs while slotline snapshots and streams, a Redis cache beside the sink
+ * under test, and the checks that a sink equals the table.
  */
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import type { Redis } from 'ioredis';
 import type { FreshDatabase } from '../harness/context.ts';
+import { readIndex } from './elasticsearch-support.ts';
+import { eventually } from './support.ts';
 
 export interface Writer {
   /** Stops after the statement in flight; resolves with the number of statements committed. */
@@ -35,4 +42,43 @@ export function startWriter(
       return committed;
     },
   };
+}
+
+/** Adds a Redis sink file to a config: `refresh` keys `<prefix>:item:{id}` for public.items. */
+export async function addCacheSink(configPath: string, prefix: string, url: string): Promise<void> {
+  await writeFile(join(dirname(configPath), 'sinks', 'cache.yaml'), `name: cache
+type: redis
+url: ${url}
+checkpoint_key: "${prefix}:checkpoint"
+fence_prefix: "${prefix}:fence:"
+rules:
+  - tables: ["public.items"]
+    refresh: { key: "${prefix}:item:{id}" }
+`);
+}
+
+export interface ItemRow {
+  id: number;
+  n: number;
+}
+
+/** Waits until `mismatches()` is empty; on timeout, fails with the first ten. */
+export async function waitUntilEqual(mismatches: () => Promise<string[]>, what: string): Promise<void> {
+  await eventually(async () => (await mismatches()).length === 0, 60_000, what).catch(async (err) => {
+    throw new Error(`${err.message}\n${(await mismatches()).slice(0, 10).join('\n')}`);
+  });
+}
+
+/** Rows whose document is missing or holds another `n`, and a count mismatch (a document for a deleted row). */
+export async function indexMismatches(es: Client, index: string, rows: readonly ItemRow[]): Promise<string[]> {
+  const docs = await readIndex(es, index);
+  const out = rows.filter((r) => docs.get(String(r.id))?.n !== r.n).map((r) => `${r.id}: ${JSON.stringify(docs.get(String(r.id)))} (table n=${r.n})`);
+  if (docs.size !== rows.length) out.push(`${docs.size} documents for ${rows.length} rows`);
+  return out;
+}
+
+/** Rows whose `refresh` key is missing or holds another `n`. */
+export async function cacheMismatches(redis: Redis, prefix: string, rows: readonly ItemRow[]): Promise<string[]> {
+  const values = await redis.mget(...rows.map((r) => `${prefix}:item:${r.id}`));
+  return rows.flatMap((r, i) => (values[i] !== null && JSON.parse(values[i]!).n === r.n ? [] : [`item:${r.id}: ${values[i]} (table n=${r.n})`]));
 }
