@@ -20,7 +20,7 @@ export interface ContenderResult {
 
 export interface PhaseResult {
   /** small: backlog of small transactions; large: backlog of one large transaction; live: paced workload while streaming. */
-  phase: 'small' | 'large' | 'live';
+  phase: 'small' | 'large' | 'live' | 'snapshot';
   run: number;
   workload: WorkloadCounts;
   /** Bytes of WAL the workload wrote (backlog phases). */
@@ -50,7 +50,7 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const PHASE_TITLES = { small: 'backlog, small tx', large: 'backlog, one large tx', live: 'live, paced' } as const;
+const PHASE_TITLES = { small: 'backlog, small tx', large: 'backlog, one large tx', live: 'live, paced', snapshot: 'initial snapshot' } as const;
 
 /**
  * One row per phase and contender, medians over runs. Latency is printed for
@@ -59,7 +59,7 @@ const PHASE_TITLES = { small: 'backlog, small tx', large: 'backlog, one large tx
 export function formatTable(report: BenchReport): string {
   const header = ['phase', 'contender', 'rows', 'seconds', 'rows/s', 'vs recvlogical', 'p50 ms', 'p99 ms', 'RSS base MiB', 'RSS peak MiB', 'CPU s', 'CPU µs/row'];
   const rows: string[][] = [header];
-  for (const phase of ['small', 'large', 'live'] as const) {
+  for (const phase of ['small', 'large', 'live', 'snapshot'] as const) {
     const runs = report.phases.filter((p) => p.phase === phase);
     if (runs.length === 0) continue;
     const names = [...new Set(runs.flatMap((r) => r.contenders.map((c) => c.contender)))];
@@ -79,7 +79,7 @@ export function formatTable(report: BenchReport): string {
         med(results.map((c) => c.rowChanges), 0),
         med(results.map((c) => c.seconds), 2),
         med(results.map((c) => c.rowsPerSec), 0),
-        phase === 'live' ? '—' : med(ratios, 2),
+        phase === 'live' || phase === 'snapshot' ? '—' : med(ratios, 2),
         phase === 'live' ? med(latencies.map((l) => l.p50Ms), 1) : '—',
         phase === 'live' ? med(latencies.map((l) => l.p99Ms), 1) : '—',
         med(workers.map((w) => w.baselineRssBytes / 2 ** 20), 0),

@@ -23,11 +23,12 @@ import { startWorkerProcess, type WorkerResult } from './worker-driver.ts';
 import * as workload from './workload.ts';
 
 const SIZES = {
-  quick: { seedRows: 20_000, smallTransactions: 5_000, largeRows: 50_000, liveSeconds: 5, liveTxPerSec: 200 },
-  default: { seedRows: 100_000, smallTransactions: 30_000, largeRows: 200_000, liveSeconds: 20, liveTxPerSec: 200 },
+  quick: { seedRows: 20_000, smallTransactions: 5_000, largeRows: 50_000, liveSeconds: 5, liveTxPerSec: 200, snapshotRows: 100_000 },
+  default: { seedRows: 100_000, smallTransactions: 30_000, largeRows: 200_000, liveSeconds: 20, liveTxPerSec: 200, snapshotRows: 1_000_000 },
 };
 const DATABASE = 'bench';
 const PUBLICATION = 'bench';
+const SNAPSHOT_PUBLICATION = 'bench_snapshot';
 const TABLE = `public.${workload.TABLE}`;
 
 const { values: args } = parseArgs({
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       report.phases.push(await backlogPhase(bench, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
       report.phases.push(await backlogPhase(bench, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
       report.phases.push(...(await livePhase(bench, run)));
+      report.phases.push(await snapshotPhase(bench, run));
     }
     const file = await writeReport(report, new URL('./results/', import.meta.url).pathname);
     console.log(`\n${formatTable(report)}\n`);
@@ -103,7 +105,8 @@ async function prepare(server: PgServer): Promise<Bench> {
   await server.createDatabase(DATABASE);
   const url = server.url(DATABASE);
   await workload.setupWorkload(url, PUBLICATION, sizes.seedRows);
-  log(`PostgreSQL ${server.version} ready; ${sizes.seedRows} seed rows in ${TABLE}`);
+  await workload.setupSnapshotTable(url, SNAPSHOT_PUBLICATION, sizes.snapshotRows);
+  log(`PostgreSQL ${server.version} ready; ${sizes.seedRows} seed rows in ${TABLE}, ${sizes.snapshotRows} in public.${workload.SNAPSHOT_TABLE}`);
   return { server, url };
 }
 
@@ -168,6 +171,26 @@ async function livePhase(bench: Bench, run: number): Promise<PhaseResult[]> {
     }
   }
   return results;
+}
+
+/** Initial snapshot of a table (rows/s into the null sink and Kafka): each contender creates its slot with an exported snapshot, reads, exits. */
+async function snapshotPhase(bench: Bench, run: number): Promise<PhaseResult> {
+  const contenders: ContenderResult[] = [];
+  for (const [who, sinkFile] of targets.filter(([who]) => who === 'null' || who === 'kafka')) {
+    const slot = `bench_snapshot_${run}_${who}`;
+    const table = `public.${workload.SNAPSHOT_TABLE}`;
+    const handle = startWorkerProcess({
+      url: bench.url, slot, publication: SNAPSHOT_PUBLICATION, table, sinkFile: sinkFile?.(slot) ?? null, expectedEvents: sizes.snapshotRows, snapshot: true,
+    });
+    const worker = await handle.result.catch((err: unknown) => {
+      handle.kill();
+      throw err;
+    });
+    await workload.dropSlot(bench.url, slot);
+    contenders.push(slotlineResult(who, worker, worker.seconds));
+    log(`snapshot run ${run} slotline→${who}: ${worker.events} rows in ${worker.seconds.toFixed(2)} s, peak RSS ${(worker.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+  return { phase: 'snapshot', run, workload: { transactions: 0, inserted: sizes.snapshotRows, updated: 0, deleted: 0 }, generateSeconds: 0, contenders };
 }
 
 /** A slotline contender: its name, and its sink file for a slot (null: the null sink). */

@@ -14,6 +14,8 @@ export interface WorkerSpec {
   table: string;
   /** YAML text of the measured sink's file (kafka, redis, elasticsearch…); null: a null sink that discards every event. */
   sinkFile: string | null;
+  /** Initial snapshot instead of streaming: the worker creates the slot, reads `table` (op r) and counts reads. */
+  snapshot?: boolean;
   /** Row changes to wait for; null until the driver sends `expect` (the live phase). */
   expectedEvents: number | null;
 }

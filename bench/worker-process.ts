@@ -43,9 +43,10 @@ async function writeConfigFiles(dir: string): Promise<string> {
       '  url: ${BENCH_DATABASE_URL}',
       `  slot: ${spec.slot}`,
       `  publication: ${spec.publication}`,
-      '  create: false                 # the benchmark made them, at the workload start',
+      spec.snapshot ? '  create: true' : '  create: false                 # the benchmark made them, at the workload start',
       `  tables: [${spec.table}]`,
       'topic_prefix: bench',
+      ...(spec.snapshot ? ['snapshot: { mode: initial_only }'] : []),
       'sinks: [sinks/measured.yaml]',
       'log: { level: warn }',
       '',
@@ -90,7 +91,13 @@ async function main(): Promise<void> {
   const onAck = (events: ChangeEvent[]): void => {
     const at = nowUs();
     for (const event of events) {
-      if (event.table !== table || event.schema !== schema || (event.op !== 'c' && event.op !== 'u' && event.op !== 'd')) continue;
+      if (event.table !== table || event.schema !== schema) continue;
+      if (spec.snapshot) {
+        // Reads: their ts_us is when the table's read began, not a commit; count them only.
+        if (event.op === 'r') acked++;
+        continue;
+      }
+      if (event.op !== 'c' && event.op !== 'u' && event.op !== 'd') continue;
       acked++;
       latency.record(at - Number(event.source.ts_us));
     }
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
   send({ type: 'started' });
   // A fatal pipeline error ends the race; finishing stops the worker normally.
   await Promise.race([finished, running]);
+  // initial_only: the worker records the snapshot as done and ends by itself; stopping it earlier would interrupt that.
+  if (spec.snapshot) await running;
   const cpu = process.cpuUsage(cpuBefore);
   const stats = worker.pipeline.stats();
   await worker.stop('benchmark done');

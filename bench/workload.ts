@@ -104,6 +104,17 @@ export async function setupWorkload(url: string, publication: string, seedRows: 
   });
 }
 
+/** The snapshot phase's table: the workload's shape, `rows` rows, in a publication of its own. */
+export const SNAPSHOT_TABLE = 'bench_snapshot';
+export async function setupSnapshotTable(url: string, publication: string, rows: number): Promise<void> {
+  await withClient(url, async (client) => {
+    await client.query(`CREATE TABLE ${SNAPSHOT_TABLE} (LIKE ${TABLE} INCLUDING ALL)`);
+    await client.query(`CREATE PUBLICATION ${pg.escapeIdentifier(publication)} FOR TABLE ${SNAPSHOT_TABLE}`);
+    await client.query(`INSERT INTO ${SNAPSHOT_TABLE} (${COLUMNS}) SELECT ${ROW_VALUES} FROM generate_series(1, $1::int) g`, [rows]);
+    await client.query(`VACUUM ANALYZE ${SNAPSHOT_TABLE}`);
+  });
+}
+
 /** Commits `transactions` small transactions; `txPerSec` > 0 paces them. Resolves when the last one committed. */
 export async function runSmallTransactions(url: string, transactions: number, txPerSec = 0, seed = 0.42): Promise<WorkloadCounts> {
   return withClient(url, async (client) => {
