@@ -198,11 +198,15 @@ export function normalizeTruncate(models: readonly TableModel[], options: Source
 export type SnapshotMarker = 'first' | 'first_in_data_collection' | 'true' | 'last_in_data_collection' | 'last' | 'incremental';
 
 /**
- * A snapshot read (`op: r`, after only). `ctx.lsn` is the position the
- * snapshot stands for (`source.lsn`); `versionLsn` becomes the event's `lsn`
- * and `commitLsn`, which version-keeping sinks compare (Elasticsearch external
- * versions, Redis fences): it must be lower than any change the stream can
- * deliver after the read, so a streamed change always wins over the read copy.
+ * A snapshot read (`op: r`, after only). `ctx.lsn` is the position the read
+ * stands for (`source.lsn`, and the event's `commitLsn`): the slot's consistent
+ * point, or a re-snapshot's closing watermark. Every transaction the read could
+ * not see commits after it, and every one it saw commits before it, which is
+ * what commit-ordered sinks compare (Redis fences are commit LSN first).
+ * `versionLsn` becomes the event's `lsn`, which change-ordered sinks compare
+ * (Elasticsearch external versions are change LSNs): it must be lower than any
+ * change of a transaction the read could not see — the slot's restart LSN —
+ * so a streamed change always wins over the read copy.
  */
 export function normalizeRead(
   model: TableModel, tuple: Tuple, options: SourceOptions, ctx: EventContext, marker: SnapshotMarker, versionLsn: Lsn,
@@ -211,6 +215,6 @@ export function normalizeRead(
   const event = makeEvent(model, options, ctx, 'r', keyOf(model, row), null, row, textSize);
   event.source.snapshot = marker;
   event.lsn = versionLsn;
-  event.commitLsn = versionLsn;
+  event.commitLsn = ctx.lsn;
   return event;
 }
