@@ -47,7 +47,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
   const publication = { name: source.publication, create: source.create, tables: source.tables, all: source.tables === undefined };
   const slotSpec = { name: source.slot, create: source.create };
 
-  const preflight = await runPreflight({ connection, slot: slotSpec, publication });
+  const preflight = await runPreflight({ connection, slot: slotSpec, slotMayBeLost: config.snapshot.mode === 'when_needed', publication });
   for (const warning of preflight.warnings) logger.warn(warning);
 
   // A pool (of two) rather than one client: catalog look-ups and heartbeats must

@@ -40,6 +40,8 @@ export interface PreflightInput {
   /** The normal connection settings (host, port, user, password, database, ssl …). */
   connection: pg.ClientConfig;
   slot: SlotSpec;
+  /** An invalidated slot is acceptable: the caller drops and recreates it (snapshot mode when_needed). */
+  slotMayBeLost?: boolean;
   publication: PublicationSpec;
   /**
    * `schema.table` names some sink routes; checked for existence and replica
@@ -70,7 +72,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
 
     const admin = createSlotAdmin(client);
     const slot = await admin.readSlot(input.slot.name);
-    await checkSlot(client, input.slot, slot, server.database);
+    await checkSlot(client, input.slot, slot, server.database, input.slotMayBeLost === true);
 
     const publication = await admin.readPublication(input.publication.name);
     if (!publication && !input.publication.create) throw publicationMissing(input.publication, server.database);
@@ -180,9 +182,10 @@ async function readServer(db: Queryable): Promise<ServerFacts> {
   };
 }
 
-async function checkSlot(db: Queryable, spec: SlotSpec, slot: SlotInfo | null, database: string): Promise<void> {
+async function checkSlot(db: Queryable, spec: SlotSpec, slot: SlotInfo | null, database: string, mayBeLost: boolean): Promise<void> {
   if (slot) {
-    const problem = slotProblem(slot, database);
+    const lost = slot.walStatus === 'lost' || slot.invalidationReason !== null;
+    const problem = mayBeLost && lost ? null : slotProblem(slot, database);
     if (problem) throw problem;
     if (slot.active) throw await slotInUse(db, slot);
     return;
