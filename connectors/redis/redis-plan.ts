@@ -35,6 +35,15 @@ interface CompiledRule {
 
 /** The live-check tag of operations that must apply whatever the stored checkpoint (snapshot reads). */
 const ALWAYS_LIVE = 'f'.repeat(16);
+
+/**
+ * Whether the checkpoint says this event was applied before. A snapshot read
+ * belongs to no transaction the checkpoint can have passed: it always applies,
+ * and its fence keeps it from overwriting a newer streamed change.
+ */
+export function appliedBefore(event: ChangeEvent, checkpoint: Lsn | null): boolean {
+  return checkpoint !== null && event.op !== 'r' && event.commitLsn < checkpoint;
+}
 export interface PlanSettings {
   sinkName: string;
   rules: readonly RedisRule[];
@@ -126,8 +135,7 @@ export function createPlanner(settings: PlanSettings): Planner {
           if (event.op === 't') warnOnce(settings.logger, warned, event, 'truncate: the Redis sink cannot know which keys the table had; its cache entries stay until they expire or change');
           continue;
         }
-        // A snapshot read belongs to no transaction the checkpoint can have passed: tagged to be always
-        // applied, and fenced by its low version, so it never overwrites a newer streamed change.
+        // The script's own checkpoint test (see appliedBefore): a read is tagged to pass it.
         const tag = event.op === 'r' ? ALWAYS_LIVE : lsnHex(event.commitLsn as Lsn);
         const commit = lsnHex(event.commitLsn as Lsn);
         for (const rule of rulesFor(event)) {

@@ -31,7 +31,7 @@ import type { RedisSinkConfig } from './redis-config.ts';
 import { createRedisClient, describeTarget, waitForReplicas } from './redis-connection.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { splitBySlot } from './redis-cluster.ts';
-import { createPlanner, type Plan } from './redis-plan.ts';
+import { appliedBefore, createPlanner, type Plan } from './redis-plan.ts';
 import { checkTemplates } from './redis-template-check.ts';
 import { APPLY_SCRIPT, describeCheckpoint, lsnHex, parseCheckpoint } from './redis-script.ts';
 
@@ -103,9 +103,8 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
       if (!client) throw new Error('redis sink written before start()');
       const done = checkpoint;
       // Transactions at or below the stored checkpoint were applied before a restart;
-      // the script skips them too, this only saves sending them. Snapshot reads are
-      // no transaction: always sent, and their low fences keep newer values in place.
-      const fresh = done === null ? events : events.filter((e) => e.commitLsn >= done || e.op === 'r');
+      // the script skips them too, this only saves sending them.
+      const fresh = events.filter((e) => !appliedBefore(e, done));
       const last = info.commits.length > 0 ? info.commits[info.commits.length - 1].endLsn : null;
       const plan = planner.plan(fresh, checkpointKey);
       if (plan.operations === 0 && (last === null || (done !== null && last <= done))) return;

@@ -37,6 +37,17 @@ export interface ChangeNormalizerOptions {
   logger: Logger;
 }
 
+/**
+ * A table's model as the catalog describes it now: its types resolved, its
+ * NOT NULL flags, defaults and key read. For a Relation message of the stream
+ * and for a table a snapshot reads alike, so both print rows the same way.
+ */
+export async function loadTableModel(catalog: TypeCatalog, relation: Relation, options: NormalizeOptions): Promise<TableModel> {
+  await catalog.resolve(relation.columns.map((c) => c.typeOid));
+  const meta = await catalog.resolveRelation(relation);
+  return buildTableModel(relation, (oid) => catalog.lookup(oid), options, meta);
+}
+
 /** Context for a non-transactional message: no xid, no commit time. */
 export const NO_TX: TxContext = { xid: null, commitTimeUs: null, finalLsn: 0n, lastCommitLsn: null, origin: null };
 
@@ -52,9 +63,7 @@ export function createChangeNormalizer({ catalog, options, logger }: ChangeNorma
 
   return {
     async relation(relation) {
-      await catalog.resolve(relation.columns.map((c) => c.typeOid));
-      const meta = await catalog.resolveRelation(relation);
-      const built = buildTableModel(relation, (oid) => catalog.lookup(oid), options, meta);
+      const built = await loadTableModel(catalog, relation, options);
       const previous = models.get(relation.relationId);
       if (previous && previous.columns.map((c) => c.name).join() !== built.columns.map((c) => c.name).join()) {
         logger.info({ table: `${relation.schema}.${relation.table}`, columns: built.columns.map((c) => c.name) }, 'table shape changed');

@@ -64,6 +64,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     ...(overrides.sinks ?? []).map(() => ({ tables: ['*'], exclude_tables: [stateTable], messages: true })),
   ];
   const router = createRouter(routes);
+  const snapshotState = createSnapshotState(admin, parseTableName(stateTable));
   let start: StartPlan;
   try {
     const slotAdmin = createSlotAdmin(admin);
@@ -79,6 +80,7 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
       createSlot: source.create,
       serverMajor: preflight.serverMajor,
       snapshot: config.snapshot,
+      state: snapshotState,
       routed: (t) => router.sinksFor(t.schema, t.table).length > 0,
       catalog,
       normalize,
@@ -123,14 +125,11 @@ export async function startWorker(config: SlotlineConfig, logger: Logger, overri
     connection: pgClientConfig(source, 'slotline-snapshot'),
     slot: source.slot,
     publication: source.publication,
-    state: createSnapshotState(admin, parseTableName(stateTable)),
+    state: snapshotState,
     catalog,
     normalize,
     routes: (t) => router.sinksFor(t.schema, t.table),
-    sinkIndex: (name) => {
-      const i = sinks.findIndex((s) => s.name === name);
-      return i < 0 ? undefined : i;
-    },
+    sinkNames: sinks.map((s) => s.name),
     chunkSize: config.snapshot.chunk_size,
     // A chunk's progress is recorded only once every sink has written it.
     ackedThrough: async (lsn) => {

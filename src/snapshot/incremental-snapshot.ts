@@ -16,13 +16,13 @@ import type { Logger } from 'pino';
 import { describeError } from '../errors.ts';
 import { formatLsn, parseLsn, type Lsn } from '../lsn.ts';
 import type { NormalizeOptions } from '../normalize/options.ts';
-import { buildTableModel, type TableModel } from '../normalize/table-model.ts';
+import { loadTableModel } from '../runtime/change-normalizer.ts';
 import { parseTableName, quoteQualified, type Queryable, type TableName } from '../source/pg-catalog.ts';
-import { REPLICATION_SESSION_OPTIONS } from '../source/replication-stream.ts';
 import type { TypeCatalog } from '../source/type-catalog.ts';
 import type { Tuple } from '../types.ts';
 import { createWindowMarks, SNAPSHOT_PREFIX, type WindowMarks } from './incremental-windows.ts';
 import type { SnapshotProgress } from './snapshot-progress.ts';
+import { readerConfig, TEXT_TYPES } from './snapshot-readers.ts';
 import type { SnapshotState, SnapshotStateRow } from './snapshot-state.ts';
 import { listSnapshotTables } from './snapshot-tables.ts';
 
@@ -34,9 +34,9 @@ export interface IncrementalOptions {
   state: SnapshotState;
   catalog: TypeCatalog;
   normalize: NormalizeOptions;
-  /** Sink indexes that route a table, and the index of a sink by name. */
+  /** Sink indexes that route a table; the sinks' names, by index. */
   routes: (table: TableName) => readonly number[];
-  sinkIndex: (name: string) => number | undefined;
+  sinkNames: readonly string[];
   chunkSize: number;
   /** Resolves once every sink has acknowledged everything up to `lsn`. */
   ackedThrough: (lsn: Lsn) => Promise<void>;
@@ -51,8 +51,6 @@ export interface IncrementalSnapshots {
   stop(): void;
 }
 
-/** Text tuples exactly as pgoutput prints them. */
-const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
 export function createIncrementalSnapshots(options: IncrementalOptions): IncrementalSnapshots {
   const { logger, state, slot } = options;
@@ -79,20 +77,18 @@ export function createIncrementalSnapshots(options: IncrementalOptions): Increme
     const name = parseTableName(request.table);
     const [table] = await listSnapshotTables(options.admin, options.publication, (t) => t.schema === name.schema && t.table === name.table);
     if (!table) throw new Error(`table ${request.table} is not in publication ${options.publication}`);
-    await options.catalog.resolve(table.relation.columns.map((c) => c.typeOid));
-    const meta = await options.catalog.resolveRelation(table.relation);
-    const model: TableModel = buildTableModel(table.relation, (oid) => options.catalog.lookup(oid), options.normalize, meta);
+    const model = await loadTableModel(options.catalog, table.relation, options.normalize);
     const keyColumns = model.keyColumns.map((i) => model.columns[i].name);
     if (keyColumns.length === 0) throw new Error(`table ${request.table} has no primary key or unique index: it cannot be read in key order`);
     const wantedSinks = (request.detail.sinks as string[] | null | undefined) ?? null;
     const routed = options.routes(name);
-    const targets = wantedSinks === null ? routed : routed.filter((i) => wantedSinks.some((s) => options.sinkIndex(s) === i));
+    const targets = wantedSinks === null ? routed : routed.filter((i) => wantedSinks.includes(options.sinkNames[i]));
     const where = typeof request.detail.where === 'string' && request.detail.where.trim() !== '' ? request.detail.where : null;
 
     const keyPositions = keyColumns.map((k) => table.relation.columns.findIndex((c) => c.name === k));
     const columns = table.relation.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
     const keys = keyColumns.map((k) => pg.escapeIdentifier(k)).join(', ');
-    const reader = new pg.Client({ ...options.connection, options: [options.connection.options, REPLICATION_SESSION_OPTIONS].filter(Boolean).join(' ') });
+    const reader = new pg.Client(readerConfig(options.connection));
     reader.on('error', () => undefined);
     await reader.connect();
     let position = request.position;

@@ -15,14 +15,14 @@ import type { SnapshotConfig } from '../config/snapshot-schema.ts';
 import { OperatorError } from '../errors.ts';
 import { formatLsn, ZERO_LSN, type Lsn } from '../lsn.ts';
 import type { NormalizeOptions } from '../normalize/options.ts';
-import { formatTableName, parseTableName, type Queryable, type TableName } from '../source/pg-catalog.ts';
+import { formatTableName, type Queryable, type TableName } from '../source/pg-catalog.ts';
 import { createSlotAdmin, slotMissing } from '../source/slot-admin.ts';
 import type { TypeCatalog } from '../source/type-catalog.ts';
 import { decideSnapshot } from './snapshot-mode.ts';
 import { createSnapshotProgress, type SnapshotProgress } from './snapshot-progress.ts';
 import { createSlotWithSnapshot, openSharedSnapshot, SlotExistsError, type SnapshotReaders } from './snapshot-readers.ts';
 import { runSnapshot, type SnapshotFeed } from './snapshot-runner.ts';
-import { createSnapshotState } from './snapshot-state.ts';
+import type { SnapshotState } from './snapshot-state.ts';
 import { listSnapshotTables } from './snapshot-tables.ts';
 
 export interface StartOptions {
@@ -35,6 +35,8 @@ export interface StartOptions {
   createSlot: boolean;
   serverMajor: number;
   snapshot: SnapshotConfig;
+  /** The snapshot state table (snapshot.state_table). */
+  state: SnapshotState;
   /** Whether some sink routes this table. */
   routed: (table: TableName) => boolean;
   catalog: TypeCatalog;
@@ -57,7 +59,7 @@ export interface StartPlan {
 export async function prepareStart(options: StartOptions): Promise<StartPlan> {
   const { admin, logger, slot, snapshot: config } = options;
   const slotAdmin = createSlotAdmin(admin);
-  const state = createSnapshotState(admin, parseTableName(config.state_table));
+  const { state } = options;
   const existing = await slotAdmin.readSlot(slot);
   const initialRow = existing && config.mode !== 'no_data' ? await state.read(slot, 'initial') : null;
   const decision = decideSnapshot(config.mode, {

@@ -32,11 +32,14 @@ export interface CreatedSlot {
   readers: SnapshotReaders;
 }
 
+/** Query option: every value as the server's text, parsed later by the normalizer as pgoutput's text is. */
+export const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
+
 /** Thrown when another session created the slot between our look-up and our CREATE. */
 export class SlotExistsError extends Error {}
 
 /** Session settings that make table reads print values exactly as pgoutput does. */
-function readerConfig(connection: ClientConfig): ClientConfig {
+export function readerConfig(connection: ClientConfig): ClientConfig {
   return { ...connection, options: [connection.options, REPLICATION_SESSION_OPTIONS].filter(Boolean).join(' ') };
 }
 

@@ -13,18 +13,19 @@
  * `true` elsewhere. To know which row is last, each table's final row is held
  * back until another table yields a row (one row in memory).
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Lsn } from '../lsn.ts';
 import { clockNs, normalizeRead, type SnapshotMarker } from '../normalize/change-events.ts';
 import type { NormalizeOptions } from '../normalize/options.ts';
-import { buildTableModel, type TableModel } from '../normalize/table-model.ts';
+import type { TableModel } from '../normalize/table-model.ts';
+import { loadTableModel } from '../runtime/change-normalizer.ts';
 import { formatTableName, quoteQualified } from '../source/pg-catalog.ts';
 import type { TypeCatalog } from '../source/type-catalog.ts';
 import type { ChangeEvent, Tuple } from '../types.ts';
 import type { SnapshotProgress } from './snapshot-progress.ts';
+import { TEXT_TYPES } from './snapshot-readers.ts';
 import type { SnapshotTable } from './snapshot-tables.ts';
-import pgLib from 'pg';
 
 /** How snapshot events reach the sinks; the pipeline implements it. */
 export interface SnapshotFeed {
@@ -62,8 +63,6 @@ export interface SnapshotResult {
   tables: number;
 }
 
-/** Values as text, exactly as the server prints them (the normalizer parses them as it parses pgoutput's). */
-const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
 export async function runSnapshot(options: SnapshotRunOptions): Promise<SnapshotResult> {
   const { feed, progress } = options;
@@ -87,16 +86,14 @@ export async function runSnapshot(options: SnapshotRunOptions): Promise<Snapshot
 
   const readTable = async (client: pg.Client, table: SnapshotTable, cursor: string): Promise<void> => {
     const name = formatTableName(table);
-    await options.catalog.resolve(table.relation.columns.map((c) => c.typeOid));
-    const meta = await options.catalog.resolveRelation(table.relation);
-    const model = buildTableModel(table.relation, (oid) => options.catalog.lookup(oid), options.normalize, meta);
+    const model = await loadTableModel(options.catalog, table.relation, options.normalize);
     const startedUs = clockNs() / 1000n;
     const ctx: Ctx = {
       tx: { xid: null, commitTimeUs: startedUs, finalLsn: options.versionLsn, lastCommitLsn: null, origin: null },
       lsn: options.sourceLsn,
     };
     progress.tableStarted(name, table.estimatedRows);
-    const columns = table.relation.columns.map((c) => pgLib.escapeIdentifier(c.name)).join(', ');
+    const columns = table.relation.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ');
     const select = columns === '' ? 'SELECT' : `SELECT ${columns}`;
     await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${select} FROM ${table.withChildren ? '' : 'ONLY '}${quoteQualified(table)}`);
     let previous: Tuple | null = null;
