@@ -7,10 +7,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { esNode, freshDatabase, kafkaBrokers, redisUrl, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { esClient, readIndex, writeEsConfig } from './elasticsearch-support.ts';
-import { openTopicAdmin, seededRandom, sleep, testSeed } from './failure-support.ts';
+import { seededRandom, sleep, testSeed } from './failure-support.ts';
 import { redisClient } from './redis-support.ts';
-import { addCacheSink, cacheMismatches, indexMismatches, startWriter, waitUntilEqual } from './snapshot-support.ts';
-import { eventually, readTopics, runInProcess, writeConfig, type ConsumedRecord } from './support.ts';
+import { addCacheSink, cacheMismatches, indexMismatches, readNewTopics, startWriter, waitUntilEqual } from './snapshot-support.ts';
+import { eventually, runInProcess, writeConfig, type ConsumedRecord } from './support.ts';
 
 /** With `schemas_enable: false` the value is the envelope itself. */
 const payload = (r: ConsumedRecord): any => JSON.parse(r.value!);
@@ -28,10 +28,7 @@ describe('initial snapshot under concurrent writes', () => {
     const prefix = uniqueName('snapk');
     const tables = ['public.seq', 'public.seq2'];
     for (const t of tables) await db.sql(`CREATE TABLE ${t} (id int PRIMARY KEY, n int NOT NULL); INSERT INTO ${t} SELECT g, 0 FROM generate_series(1, 4000) g`);
-    const admin = await openTopicAdmin(kafkaBrokers());
-    for (const t of tables) await admin.create(`${prefix}.${t}`);
-    await admin.close();
-    const reader = await readTopics(kafkaBrokers(), new RegExp(`^${prefix}\\.public\\.`));
+    const reader = await readNewTopics(tables.map((t) => `${prefix}.${t}`));
     cleanup.push(() => reader.close());
     const config = await writeConfig({
       db, slot: uniqueName('snap_kafka'), publication: uniqueName('pub'), topicPrefix: prefix, brokers: kafkaBrokers(),

@@ -9,8 +9,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName } from '../harness/context.ts';
 import { openTopicAdmin, seededRandom, sleep, testSeed, withRuntime } from './failure-support.ts';
-import { startWriter } from './snapshot-support.ts';
-import { eventually, readTopics, spawnWorker, writeConfig, type WorkerProcess } from './support.ts';
+import { readNewTopics, startWriter } from './snapshot-support.ts';
+import { eventually, spawnWorker, writeConfig, type WorkerProcess } from './support.ts';
 
 const ROWS = 30_000;
 
@@ -30,8 +30,7 @@ describe('SIGKILL during the initial snapshot', () => {
     await db.sql(`CREATE TABLE public.items (id int PRIMARY KEY, n int NOT NULL); INSERT INTO public.items SELECT g, 0 FROM generate_series(1, ${ROWS}) g`);
     const admin = await openTopicAdmin(kafkaBrokers());
     cleanup.push(() => admin.close());
-    await admin.create(topic);
-    const reader = await readTopics(kafkaBrokers(), new RegExp(`^${topic.replace(/\./g, '\\.')}$`));
+    const reader = await readNewTopics([topic]);
     cleanup.push(() => reader.close());
     const config = await writeConfig({
       db, slot, publication: uniqueName('pub'), topicPrefix: prefix, brokers: kafkaBrokers(),

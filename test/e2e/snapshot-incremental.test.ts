@@ -12,12 +12,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { esNode, freshDatabase, kafkaBrokers, redisUrl, uniqueName } from '../harness/context.ts';
 import { redisClient } from './redis-support.ts';
-import { addCacheSink, cacheMismatches, waitUntilEqual } from './snapshot-support.ts';
+import { addCacheSink, cacheMismatches, readNewTopics, waitUntilEqual } from './snapshot-support.ts';
 import { main } from '../../src/cli/main.ts';
 import { esClient, readIndex, readVersions, writeEsConfig } from './elasticsearch-support.ts';
 import { formatLsn } from '../../src/lsn.ts';
-import { openTopicAdmin, seededRandom, sleep, testSeed, withRuntime } from './failure-support.ts';
-import { eventually, readTopics, runInProcess, spawnWorker, writeConfig, type WorkerProcess } from './support.ts';
+import { seededRandom, sleep, testSeed, withRuntime } from './failure-support.ts';
+import { eventually, runInProcess, spawnWorker, writeConfig, type WorkerProcess } from './support.ts';
 
 const stateOf = async (db: { sql: (q: string, p?: unknown[]) => Promise<any[]> }, slot: string, table: string) =>
   (await db.sql("SELECT status, rows_read::int AS rows, position FROM public.slotline_snapshots WHERE slot_name = $1 AND kind = 'incremental' AND table_name = $2", [slot, table]))[0];
@@ -124,10 +124,7 @@ describe('incremental snapshot (slotline snapshot)', () => {
     const ROWS = 20_000;
     const CHUNK = 500;
     await db.sql(`CREATE TABLE public.items (id int PRIMARY KEY, n int NOT NULL); INSERT INTO public.items SELECT g, 0 FROM generate_series(1, ${ROWS}) g`);
-    const admin = await openTopicAdmin(kafkaBrokers());
-    cleanup.push(() => admin.close());
-    await admin.create(topic);
-    const reader = await readTopics(kafkaBrokers(), new RegExp(`^${topic.replace(/\./g, '\\.')}$`));
+    const reader = await readNewTopics([topic]);
     cleanup.push(() => reader.close());
     const config = await writeConfig({
       db, slot, publication: uniqueName('pub'), topicPrefix: prefix, brokers: kafkaBrokers(),

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName, type FreshDatabase } from '../harness/context.ts';
-import { openTopicAdmin } from './failure-support.ts';
-import { readTopics, runInProcess, writeConfig, type ConsumedRecord, type TopicReader } from './support.ts';
+import { readNewTopics } from './snapshot-support.ts';
+import { runInProcess, writeConfig, type ConsumedRecord, type TopicReader } from './support.ts';
 
 const TYPES = `
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -52,11 +52,8 @@ describe('initial snapshot into Kafka', () => {
     await db.sql(TYPES);
     prefix = uniqueName('snapinit');
     const config = await writeConfig({ db, slot: uniqueName('snap_initial'), publication: uniqueName('pub'), topicPrefix: prefix, brokers: kafkaBrokers() });
-    // The reader resolves its topic pattern when it subscribes: create the topics first.
-    const admin = await openTopicAdmin(kafkaBrokers());
-    for (const table of ['types', 'other']) await admin.create(`${prefix}.public.${table}`);
-    await admin.close();
-    reader = await readTopics(kafkaBrokers(), new RegExp(`^${prefix}\\.public\\.`));
+    // Every table's topic, and the state table's, which must stay empty.
+    reader = await readNewTopics(['types', 'other', 'slotline_snapshots'].map((t) => `${prefix}.public.${t}`));
     stops.push(() => reader.close());
     const worker = await runInProcess(config);
     stops.push(() => worker.stop());

@@ -7,9 +7,10 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
-import type { FreshDatabase } from '../harness/context.ts';
+import { kafkaBrokers, type FreshDatabase } from '../harness/context.ts';
 import { readIndex } from './elasticsearch-support.ts';
-import { eventually } from './support.ts';
+import { openTopicAdmin } from './failure-support.ts';
+import { eventually, readTopics, type TopicReader } from './support.ts';
 
 export interface Writer {
   /** Stops after the statement in flight; resolves with the number of statements committed. */
@@ -81,4 +82,18 @@ export async function indexMismatches(es: Client, index: string, rows: readonly 
 export async function cacheMismatches(redis: Redis, prefix: string, rows: readonly ItemRow[]): Promise<string[]> {
   const values = await redis.mget(...rows.map((r) => `${prefix}:item:${r.id}`));
   return rows.flatMap((r, i) => (values[i] !== null && JSON.parse(values[i]!).n === r.n ? [] : [`item:${r.id}: ${values[i]} (table n=${r.n})`]));
+}
+
+/**
+ * A consumer of `topics`, created first (one partition each, so a table's
+ * records keep their order): the consumer resolves its topics when it subscribes.
+ */
+export async function readNewTopics(topics: readonly string[]): Promise<TopicReader> {
+  const admin = await openTopicAdmin(kafkaBrokers());
+  try {
+    for (const topic of topics) await admin.create(topic);
+  } finally {
+    await admin.close();
+  }
+  return readTopics(kafkaBrokers(), new RegExp(`^(${topics.map((t) => t.replace(/\./g, '\\.')).join('|')})$`));
 }
