@@ -7,9 +7,10 @@
  * Each backlog phase creates one slot per contender at the same LSN, writes
  * the workload into the WAL, then lets each contender drain its own slot in
  * turn. The live phase streams while a paced workload runs, for latency.
+ * First, without servers, what an unwrap + mask pair costs per row (./transforms.ts).
  * See docs/benchmark.md for what each figure means.
  *
- *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 200] [--no-kafka] [--no-redis] [--no-es]
+ *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 920] [--no-kafka] [--no-debezium] [--no-redis] [--no-es] [--no-snapshot] [--only kafka,null]
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,13 +19,16 @@ import { startKafka, type KafkaServer } from '../test/harness/kafka.ts';
 import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
 import { startRedis, type RedisServer } from '../test/harness/redis.ts';
 import { drainWithRecvlogical } from './recvlogical.ts';
-import { formatTable, writeReport, type BenchReport, type ContenderResult, type PhaseResult } from './report.ts';
+import { drainWithDebezium, type DebeziumDrain } from './debezium.ts';
+import { formatHttpCost, formatKafkaTargets, formatTable, writeReport, type BenchReport, type ContenderResult, type PhaseResult } from './report.ts';
 import { startWorkerProcess, type WorkerResult } from './worker-driver.ts';
+import { formatTransformCost, measureTransforms } from './transforms.ts';
 import * as workload from './workload.ts';
 
 const SIZES = {
   quick: { seedRows: 20_000, smallTransactions: 5_000, largeRows: 50_000, liveSeconds: 5, liveTxPerSec: 200, snapshotRows: 100_000 },
-  default: { seedRows: 100_000, smallTransactions: 30_000, largeRows: 200_000, liveSeconds: 20, liveTxPerSec: 200, snapshotRows: 1_000_000 },
+  // Live: ~920 transactions/s of ~5.4 row changes each, about 5 000 row changes/s.
+  default: { seedRows: 100_000, smallTransactions: 30_000, largeRows: 200_000, liveSeconds: 20, liveTxPerSec: 920, snapshotRows: 1_000_000 },
 };
 const DATABASE = 'bench';
 const PUBLICATION = 'bench';
@@ -38,13 +42,16 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     'live-rate': { type: 'string' },
     'no-kafka': { type: 'boolean', default: false },
+    'no-debezium': { type: 'boolean', default: false },
+    'no-snapshot': { type: 'boolean', default: false },
+    only: { type: 'string' },
     'no-redis': { type: 'boolean', default: false },
     'no-es': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-redis] [--no-es]');
+  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-debezium] [--no-redis] [--no-es] [--no-snapshot] [--only <contender,…>]');
   process.exit(0);
 }
 const sizes = { ...(args.quick ? SIZES.quick : SIZES.default) };
@@ -67,7 +74,8 @@ async function main(): Promise<void> {
   const kafka = kafkaStart.status === 'fulfilled' ? kafkaStart.value : null;
   const redis = args['no-redis'] ? null : await startRedis();
   const es = args['no-es'] ? null : await startElasticsearch();
-  targets = contenders(kafka, redis, es);
+  targets = contenders(kafka, redis, es).filter(([who]) => args.only === undefined || args.only.split(',').includes(who));
+  debezium = kafka && !args['no-debezium'] ? { brokers: kafka.brokers, version: kafka.version } : null;
   const cleanup = async (): Promise<void> => {
     await Promise.allSettled([server?.stop(), kafka?.close(), redis?.close(), es?.close()]);
   };
@@ -80,20 +88,30 @@ async function main(): Promise<void> {
       options: { quick: args.quick, pg: major, runs, kafka: kafka !== null, sizes },
       environment: { ...environment, postgres: server!.version, kafka: kafka?.version ?? null },
       phases: [],
+      transforms: measureTransforms(args.quick ? 1 : 2),
     };
+    log(formatTransformCost(report.transforms!));
     const bench = await prepare(server!);
     for (let run = 1; run <= runs; run++) {
       report.phases.push(await backlogPhase(bench, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
       report.phases.push(await backlogPhase(bench, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
       report.phases.push(...(await livePhase(bench, run)));
-      report.phases.push(await snapshotPhase(bench, run));
+      if (!args['no-snapshot']) report.phases.push(await snapshotPhase(bench, run));
     }
     const file = await writeReport(report, new URL('./results/', import.meta.url).pathname);
     console.log(`\n${formatTable(report)}\n`);
+    if (kafka) console.log(`${formatKafkaTargets(report)}\n`);
+    const httpCost = formatHttpCost(report);
+    if (httpCost !== '') console.log(`${httpCost}\n`);
     log(`figures written to ${file}`);
   } finally {
     await cleanup();
   }
+}
+
+/** A contender's slot in a phase run (slot names allow only a-z, 0-9 and _). */
+function slotName(phase: PhaseResult['phase'], run: number, who: string): string {
+  return `bench_${phase}_${run}_${who.replace(/-/g, '_')}`;
 }
 
 interface Bench {
@@ -116,8 +134,9 @@ async function backlogPhase(
   run: number,
   generate: (url: string) => Promise<workload.WorkloadCounts>,
 ): Promise<PhaseResult> {
-  const slotOf = (who: string): string => `bench_${phase}_${run}_${who}`;
-  await workload.createSlots(bench.url, [slotOf('recv'), ...targets.map(([who]) => slotOf(who))]);
+  const slotOf = (who: string): string => slotName(phase, run, who);
+  const debeziums = debezium ? DEBEZIUM_VARIANTS : [];
+  await workload.createSlots(bench.url, [slotOf('recv'), ...targets.map(([who]) => slotOf(who)), ...debeziums.map(([who]) => slotOf(who))]);
   const startLsn = await workload.currentWalLsn(bench.url);
   const generating = performance.now();
   const counts = await generate(bench.url);
@@ -134,14 +153,26 @@ async function backlogPhase(
   log(`  pg_recvlogical (client ${recv.clientMajor}): ${recv.seconds.toFixed(2)} s`);
 
   for (const [who, sinkFile] of targets) {
-    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, sinkFile: sinkFile?.(slotOf(who)) ?? null, expectedEvents: rowChanges });
+    const handle = startWorkerProcess({ url: bench.url, slot: slotOf(who), publication: PUBLICATION, table: TABLE, sinkFile: sinkFile?.(slotOf(who)) ?? null, expectedEvents: rowChanges, http: who === 'null-http' });
     const worker = await handle.result.catch((err: unknown) => {
       handle.kill();
       throw err;
     });
     await workload.dropSlot(bench.url, slotOf(who));
     contenders.push(slotlineResult(who, worker, worker.seconds));
-    log(`  slotline→${who}: ${worker.seconds.toFixed(2)} s, peak RSS ${(worker.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    log(`  slotline→${who}: ${worker.seconds.toFixed(2)} s (steady ${(worker.events / worker.steadySeconds).toFixed(0)} rows/s), peak RSS ${(worker.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+
+  for (const [who, producer] of debeziums) {
+    const drain = await drainWithDebezium({
+      server: bench.server, database: DATABASE, slot: slotOf(who), publication: PUBLICATION, table: TABLE, brokers: debezium!.brokers,
+      kafkaVersion: debezium!.version, topicPrefix: `${slotOf(who)}_${Date.now()}`, schemasEnable: true, producer,
+      // One record per row change and a tombstone after each delete, as slotline's Kafka sink writes.
+      expectedRecords: rowChanges + counts.deleted,
+    });
+    await workload.dropSlot(bench.url, slotOf(who));
+    contenders.push(debeziumResult(who, drain, rowChanges));
+    log(`  ${who}: ${drain.seconds.toFixed(2)} s from JVM start, steady ${(rowChanges / drain.steadySeconds).toFixed(0)} rows/s, ${drain.records} records, peak RSS ${(drain.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
   }
   return { phase, run, workload: counts, walBytes, generateSeconds, contenders };
 }
@@ -150,7 +181,7 @@ async function backlogPhase(
 async function livePhase(bench: Bench, run: number): Promise<PhaseResult[]> {
   const results: PhaseResult[] = [];
   for (const [who, sinkFile] of targets) {
-    const slot = `bench_live_${run}_${who}`;
+    const slot = slotName('live', run, who);
     await workload.createSlots(bench.url, [slot]);
     const handle = startWorkerProcess({ url: bench.url, slot, publication: PUBLICATION, table: TABLE, sinkFile: sinkFile?.(slot) ?? null, expectedEvents: null });
     try {
@@ -177,7 +208,7 @@ async function livePhase(bench: Bench, run: number): Promise<PhaseResult[]> {
 async function snapshotPhase(bench: Bench, run: number): Promise<PhaseResult> {
   const contenders: ContenderResult[] = [];
   for (const [who, sinkFile] of targets.filter(([who]) => who === 'null' || who === 'kafka')) {
-    const slot = `bench_snapshot_${run}_${who}`;
+    const slot = slotName('snapshot', run, who);
     const table = `public.${workload.SNAPSHOT_TABLE}`;
     const handle = startWorkerProcess({
       url: bench.url, slot, publication: SNAPSHOT_PUBLICATION, table, sinkFile: sinkFile?.(slot) ?? null, expectedEvents: sizes.snapshotRows, snapshot: true,
@@ -193,15 +224,31 @@ async function snapshotPhase(bench: Bench, run: number): Promise<PhaseResult> {
   return { phase: 'snapshot', run, workload: { transactions: 0, inserted: sizes.snapshotRows, updated: 0, deleted: 0 }, generateSeconds: 0, contenders };
 }
 
+/** The Kafka sink's compression in the bench, which the tuned Debezium producer uses too. */
+const KAFKA_COMPRESSION = 'none';
+
+/** Debezium on Kafka Connect: defaults, and the producer tuned the way Debezium users tune it. */
+const DEBEZIUM_VARIANTS: ReadonlyArray<[who: 'debezium' | 'debezium-tuned', producer: Record<string, string>]> = [
+  ['debezium', {}],
+  ['debezium-tuned', { 'linger.ms': '20', 'batch.size': '1048576', 'compression.type': KAFKA_COMPRESSION }],
+];
+let debezium: { brokers: string[]; version: string } | null = null;
+
 /** A slotline contender: its name, and its sink file for a slot (null: the null sink). */
 type Contender = [who: string, sinkFile: ((slot: string) => string) | null];
 let targets: Contender[] = [];
 
 /** The slotline contenders: a null sink always; Kafka, Redis and Elasticsearch when their servers run. */
 function contenders(kafka: KafkaServer | null, redis: RedisServer | null, es: EsServer | null): Contender[] {
-  const list: Contender[] = [['null', null]];
+  const list: Contender[] = [['null', null], ['null-http', null]];
   if (kafka) {
-    list.push(['kafka', () => `name: kafka\ntype: kafka\nbrokers: ${JSON.stringify(kafka.brokers)}\ncreate_topics: { enabled: true, partitions: 1, replication_factor: 1 }\n`]);
+    const sinkFile = (extra: string) => () =>
+      `name: kafka\ntype: kafka\nbrokers: ${JSON.stringify(kafka.brokers)}\ncompression: ${KAFKA_COMPRESSION}\ncreate_topics: { enabled: true, partitions: 1, replication_factor: 1 }\n${extra}`;
+    list.push(['kafka', sinkFile('')]);
+    list.push(['kafka-noschema', sinkFile('schemas_enable: false\n')]);
+    // Its own transactional id per slot: each drain starts without a checkpoint. The large
+    // transaction is one Kafka transaction: give it the broker's maximum time (15 min).
+    list.push(['kafka-eos', (slot) => sinkFile(`exactly_once: true\ntransactional_id: ${slot}\ntransaction_timeout_ms: 900000\n`)()]);
   }
   if (redis) {
     // A cache in front of the workload table: one key deleted and one row written through per change.
@@ -220,7 +267,19 @@ function slotlineResult(who: string, worker: WorkerResult, overSeconds: number):
     rowChanges: worker.events,
     seconds: overSeconds,
     rowsPerSec: worker.events / overSeconds,
+    steadyRowsPerSec: worker.events / worker.steadySeconds,
     worker,
+  };
+}
+
+function debeziumResult(who: 'debezium' | 'debezium-tuned', drain: DebeziumDrain, rowChanges: number): ContenderResult {
+  return {
+    contender: who,
+    rowChanges,
+    seconds: drain.seconds,
+    rowsPerSec: rowChanges / drain.seconds,
+    steadyRowsPerSec: rowChanges / drain.steadySeconds,
+    process: { peakRssBytes: drain.peakRssBytes, cpuSeconds: drain.cpuSeconds },
   };
 }
 

@@ -46,8 +46,9 @@ async function writeConfigFiles(dir: string): Promise<string> {
       spec.snapshot ? '  create: true' : '  create: false                 # the benchmark made them, at the workload start',
       `  tables: [${spec.table}]`,
       'topic_prefix: bench',
-      ...(spec.snapshot ? ['snapshot: { mode: initial_only }'] : []),
+      spec.snapshot ? 'snapshot: { mode: initial_only }' : 'snapshot: { mode: no_data }      # stream what the workload wrote after the slot',
       'sinks: [sinks/measured.yaml]',
+      spec.http ? 'http: { listen: "127.0.0.1:0" }' : 'http: { listen: false }',
       'log: { level: warn }',
       '',
     ].join('\n'),
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const latency = createLatencyHistogram();
   let expected = spec.expectedEvents;
   let acked = 0;
+  let firstAckUs = 0;
   let lastAckUs = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
       acked++;
       latency.record(at - Number(event.source.ts_us));
     }
+    if (firstAckUs === 0 && acked > 0) firstAckUs = at;
     lastAckUs = at;
     checkDone();
   };
@@ -122,11 +125,14 @@ async function main(): Promise<void> {
   const worker = await startWorker(workerConfig, logger, overrides);
   const running = worker.run();
   const runningUs = nowUs();
+  const url = worker.operations.http?.url;
+  const scraper = url ? setInterval(() => void Promise.all([fetch(`${url}/metrics`), fetch(`${url}/status`)]).then((rs) => Promise.all(rs.map((r) => r.text()))), 1_000) : null;
   send({ type: 'started' });
   // A fatal pipeline error ends the race; finishing stops the worker normally.
   await Promise.race([finished, running]);
   // initial_only: the worker records the snapshot as done and ends by itself; stopping it earlier would interrupt that.
   if (spec.snapshot) await running;
+  if (scraper) clearInterval(scraper);
   const cpu = process.cpuUsage(cpuBefore);
   const stats = worker.pipeline.stats();
   await worker.stop('benchmark done');
@@ -135,6 +141,8 @@ async function main(): Promise<void> {
   const result: WorkerResult = {
     events: acked,
     seconds: (lastAckUs - startedUs) / 1e6,
+    steadySeconds: (lastAckUs - firstAckUs) / 1e6,
+    lastAckEpochUs: lastAckUs,
     startupSeconds: (runningUs - startedUs) / 1e6,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     latency: latency.summary(),

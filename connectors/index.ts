@@ -1,41 +1,53 @@
 /**
  * The registry of sink types: the YAML `type` of a sink file is checked
  * against this list. Explicit imports, no registration side effects.
+ *
+ * Only the config schemas load with the registry. A sink's code and its client
+ * library (kafkajs, ioredis, @elastic/elasticsearch: 20-40 MiB of resident
+ * memory each once loaded) are imported when a sink of that type is built, so
+ * a worker pays only for the sinks its config names.
  */
 import type { SinkPlugin } from '../src/sink.ts';
 import { consoleConfigSchema } from './console/console-config.ts';
-import { createConsoleSink } from './console/console-sink.ts';
 import { elasticsearchConfigSchema } from './elasticsearch/elasticsearch-config.ts';
-import { createElasticsearchSink } from './elasticsearch/elasticsearch-sink.ts';
-import { kafkaConfigSchema } from './kafka/kafka-config.ts';
-import { createKafkaSink } from './kafka/kafka-sink.ts';
+import { kafkaConfigSchema, transactionalIdOf } from './kafka/kafka-config.ts';
 import { redisConfigSchema } from './redis/redis-config.ts';
-import { createRedisSink } from './redis/redis-sink.ts';
 
 export const sinkPlugins: readonly SinkPlugin<any>[] = [
   {
     type: 'kafka',
     description: 'Debezium-compatible records to Apache Kafka (kafkajs), one topic per table.',
     configSchema: kafkaConfigSchema,
-    create: createKafkaSink,
+    create: async (config, context) => (await import('./kafka/kafka-sink.ts')).createKafkaSink(config, context),
+    verifier: async (config, context) => (await import('./kafka/kafka-verify.ts')).createKafkaVerifier(config, context),
+    checkpointNote: 'no stored checkpoint: every record carries its slotline.lsn header',
+    // The transactional id alone: a second producer with it fences the first on whichever cluster they meet.
+    checkpointLocation: (config, topicPrefix) => (config.exactly_once ? `kafka transactional.id ${transactionalIdOf(config, topicPrefix)}` : null),
   },
   {
     type: 'redis',
     description: 'Cache invalidation, write-through and notifications in Redis (ioredis), one atomic step per transaction, LSN-fenced.',
     configSchema: redisConfigSchema,
-    create: createRedisSink,
+    create: async (config, context) => (await import('./redis/redis-sink.ts')).createRedisSink(config, context),
+    readCheckpoint: async (config) => (await import('./redis/redis-checkpoint.ts')).readRedisCheckpoint(config),
+    // The key alone, whatever the server: one server can be named by several URLs.
+    checkpointLocation: (config) => `redis key ${config.checkpoint_key.replaceAll('{sink}', config.name)}`,
+    verifier: async (config, context) => (await import('./redis/redis-verify.ts')).createRedisVerifier(config, context),
   },
   {
     type: 'elasticsearch',
     description: 'One document per row in Elasticsearch (Bulk API), versioned by LSN so replays never regress a document.',
     configSchema: elasticsearchConfigSchema,
-    create: createElasticsearchSink,
+    create: async (config, context) => (await import('./elasticsearch/elasticsearch-sink.ts')).createElasticsearchSink(config, context),
+    verifier: async (config, context) => (await import('./elasticsearch/elasticsearch-verify.ts')).createElasticsearchVerifier(config, context),
+    checkpointNote: 'no stored checkpoint: each document carries the LSN of its last change as its version',
   },
   {
     type: 'console',
     description: 'JSON lines (topic, key, value) to stdout or a file, for demos and debugging.',
     configSchema: consoleConfigSchema,
-    create: createConsoleSink,
+    create: async (config, context) => (await import('./console/console-sink.ts')).createConsoleSink(config, context),
+    checkpointNote: 'no stored checkpoint',
   },
 ];
 

@@ -10,17 +10,26 @@ export interface SlotlineErrorOptions {
   cause?: unknown;
   /** One line telling the operator what to do about it. */
   hint?: string;
+  /**
+   * The same start fails the same way until a person changes the configuration
+   * or the server's setup (a config problem, a missing privilege, wal_level):
+   * restarting slotline cannot fix it. The CLI exits with EX_CONFIG (78) for it,
+   * so a supervisor can tell it from an outage that a restart may outlast.
+   */
+  permanent?: boolean;
 }
 
 export class SlotlineError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
+  readonly permanent: boolean;
 
   constructor(kind: ErrorKind, message: string, options: SlotlineErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'SlotlineError';
     this.kind = kind;
     this.hint = options.hint;
+    this.permanent = options.permanent === true;
   }
 
   get retriable(): boolean {
@@ -39,6 +48,18 @@ export class OperatorError extends SlotlineError {
   constructor(message: string, options?: SlotlineErrorOptions) {
     super('operator', message, options);
     this.name = 'OperatorError';
+  }
+}
+
+/**
+ * A wrong command line: an unknown option, a missing argument, or an option value
+ * that cannot be read (a size, a duration, an LSN, a time, a table name). The same
+ * command line fails the same way every time; the CLI exits 2 for it.
+ */
+export class UsageError extends SlotlineError {
+  constructor(message: string, options?: Pick<SlotlineErrorOptions, 'hint' | 'cause'>) {
+    super('operator', message, options);
+    this.name = 'UsageError';
   }
 }
 

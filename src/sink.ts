@@ -10,10 +10,12 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Lsn } from './lsn.ts';
+import type { TransformConfig } from './config/transform-schema.ts';
 import type { ChangeEvent } from './types.ts';
 import type { NormalizeOptions } from './normalize/options.ts';
 import type { TableName } from './source/pg-catalog.ts';
 import type { TableDescription } from './source/pg-table-describer.ts';
+import type { SinkVerifier, VerifierContext } from './verify/sink-verifier.ts';
 
 export type { TableDescription, TableName };
 
@@ -26,6 +28,8 @@ export interface Sink {
    * slot); its commit is listed only in the write of its last chunk.
    */
   readonly wholeTransactions?: boolean;
+  /** Writes records (topic, key, value, headers) — Kafka, console — so a transform's `ChangeEvent.record` is honoured. */
+  readonly writesRecords?: boolean;
   /** Called once before the first write. Connects and checks settings; throws OperatorError for what a person must fix. */
   start(): Promise<void>;
   /**
@@ -60,6 +64,8 @@ export interface SinkCommonConfig {
   exclude_tables: string[];
   /** Also route logical decoding messages (op 'm'). */
   messages: boolean;
+  /** Applied in order to this sink's events before it writes them (src/route/transforms/). */
+  transforms?: TransformConfig[];
 }
 
 export interface SinkContext {
@@ -80,6 +86,17 @@ export interface SinkContext {
    * after start-up), so a sink still checks what events actually carry.
    */
   describeTable(name: TableName): Promise<TableDescription | null>;
+  /** Counts records this sink sent to its dead-letter destination (for metrics). */
+  deadLettered?(count: number): void;
+}
+
+/** Where a sink keeps its own position, for `slotline status`. */
+export interface StoredCheckpoint {
+  /** Where it is stored, for people (no credentials), e.g. `redis://host:6379 key slotline:checkpoint:cache`. */
+  where: string;
+  /** The stored position; null when nothing is stored yet, or it cannot be summed up in one LSN (then `note` says why). */
+  lsn: Lsn | null;
+  note?: string;
 }
 
 /** One entry of the connector registry (connectors/index.ts). */
@@ -88,5 +105,27 @@ export interface SinkPlugin<C extends SinkCommonConfig = SinkCommonConfig> {
   description: string;
   /** zod schema of the type-specific keys; merged with the common keys by src/config. */
   configSchema: z.ZodObject;
-  create(config: C, context: SinkContext): Sink;
+  /** Builds the sink; loads its client library on first use, so a config pays only for the sinks it names. */
+  create(config: C, context: SinkContext): Promise<Sink>;
+  /**
+   * Reads the checkpoint the sink stores itself (sinks that have one), on a
+   * short connection of its own. Rejects when the sink cannot be reached.
+   * Sinks without such a position (versions per document, offsets per
+   * record) leave it out and say so in `checkpointNote`.
+   */
+  readCheckpoint?(config: C): Promise<StoredCheckpoint>;
+  /** For sinks without readCheckpoint: what stands for a position instead. */
+  checkpointNote?: string;
+  /**
+   * Where this sink keeps its own checkpoint, as a text that is equal for two
+   * sink files exactly when they would share it (and each would skip or
+   * fence what the other wrote); null when this file keeps none.
+   * `slotline replay` refuses a shadow sink that shares a production sink's.
+   */
+  checkpointLocation?(config: C, topicPrefix: string): string | null;
+  /**
+   * Reads the sink back for `slotline verify` (src/verify/sink-verifier.ts),
+   * with the sink's own mapping code. Sinks that cannot be read back leave it out.
+   */
+  verifier?(config: C, context: VerifierContext): Promise<SinkVerifier>;
 }

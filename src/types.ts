@@ -120,6 +120,17 @@ export interface TableSchemas {
   value: ConnectSchema;
   /** The `.Envelope` schema node; JSON form cached by the converter. */
   envelope: ConnectSchema;
+  /**
+   * Per column: pg_type.typname and the declared length (varchar(n), char(n);
+   * -1 without one). For transforms that act by type, as Debezium's column
+   * mappers do (column.mask.*, column.truncate.*). Absent on message schemas.
+   */
+  columns?: ReadonlyMap<string, ColumnFacts>;
+}
+
+export interface ColumnFacts {
+  typeName: string;
+  length: number;
 }
 
 export interface ChangeEvent {
@@ -141,9 +152,10 @@ export interface ChangeEvent {
   /**
    * Primary-key change (an UPDATE that changed the key becomes `d` + `c`): on
    * the `d`, the new key (Debezium header `__debezium.newkey`); on the `c`, the
-   * old key (`__debezium.oldkey`). Same key schema as `schemas.key`.
+   * old key (`__debezium.oldkey`), named in `header` (a transform may make
+   * the `d` an update, as unwrap's rewrite does). Same key schema as `schemas.key`.
    */
-  keyChange?: { key: Row };
+  keyChange?: { key: Row; header: '__debezium.newkey' | '__debezium.oldkey' };
   /** Schemas for key/value; for 'm' events the message schemas. */
   schemas: TableSchemas;
   /** WAL position of this change. */
@@ -155,4 +167,41 @@ export interface ChangeEvent {
   commitLsn: Lsn;
   /** Approximate size in bytes, for the in-flight ceiling. */
   size: number;
+  /**
+   * The topic (Kafka, console) or index (Elasticsearch) a `route` transform
+   * chose from the row; replaces the sink's template.
+   */
+  destination?: string;
+  /**
+   * Set by a sink's transforms (src/route/transforms/) when the record is no
+   * longer the envelope (unwrap, outbox). Record-writing sinks (Kafka,
+   * console) write this instead; row sinks keep using op/before/after.
+   */
+  record?: TransformedRecord;
+}
+
+/** A Connect value with its schema, as JsonConverter writes it. */
+export interface SchemaValue {
+  schema: ConnectSchema;
+  value: unknown;
+}
+
+/** What a transform made of an event's record (key, value, topic, headers). */
+export interface TransformedRecord {
+  /** Replaces the sink's topic template; undefined keeps it. */
+  topic?: string;
+  /** Replaces the key; undefined keeps the event's key, null is a null key. */
+  key?: SchemaValue | null;
+  /** The value; null is a tombstone (no value bytes). */
+  value: SchemaValue | null;
+  /** Extra headers, in order (null value: a header without a value). */
+  headers: ReadonlyArray<readonly [string, string | null]>;
+  /** Follow the record with a tombstone (replaces the sink's tombstones_on_delete). */
+  tombstone: boolean;
+  /** The tombstone's extra headers, when not `headers`. */
+  tombstoneHeaders?: ReadonlyArray<readonly [string, string | null]>;
+  /** Kafka record timestamp (ms since the epoch); undefined: the producer's clock. */
+  timestamp?: bigint;
+  /** Kafka partition; undefined: by key (murmur2). */
+  partition?: number;
 }

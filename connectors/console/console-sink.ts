@@ -4,7 +4,9 @@
  * "durable" here means the write reached the stream.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { serializeKey, serializeValue } from '../../src/normalize/json-converter.ts';
+import { once } from 'node:events';
+import { OperatorError } from '../../src/errors.ts';
+import { serializeRecords } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import { createTopicNamer } from '../kafka/kafka-topics.ts';
 import type { ConsoleSinkConfig } from './console-config.ts';
@@ -22,16 +24,27 @@ export function createConsoleSink(config: ConsoleSinkConfig, context: SinkContex
 
   return {
     name: config.name,
+    writesRecords: true,
     async start() {
-      if (config.output !== 'stdout') out = createWriteStream(config.output, { flags: 'a' });
+      if (config.output === 'stdout') return;
+      const file = createWriteStream(config.output, { flags: 'a' });
+      // Opened now, so that a path that cannot be written stops the start with a hint, before the slot exists.
+      await once(file, 'open').catch((err: NodeJS.ErrnoException) => {
+        throw new OperatorError(`sink "${config.name}" (console) cannot open its output file ${config.output}: ${err.code ?? err.message}`, {
+          hint: outputHint(err.code),
+          cause: err,
+          permanent: err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EISDIR' || err.code === 'ENOTDIR',
+        });
+      });
+      // A later failure (disk full) fails the write in progress, which is retried; the stream must not throw it.
+      file.on('error', () => undefined);
+      out = file;
     },
     async write(events) {
       let text = '';
       for (const event of events) {
         const topic = topicOf(event);
-        const key = serializeKey(event, { schemasEnable });
-        text += line(topic, key, serializeValue(event, { schemasEnable }));
-        if (event.op === 'd' && tombstones) text += line(topic, key, null);
+        for (const { key, value } of serializeRecords(event, { schemasEnable }, tombstones)) text += line(topic, key, value);
       }
       await new Promise<void>((resolve, reject) => out.write(text, (err) => (err ? reject(err) : resolve())));
     },
@@ -39,6 +52,13 @@ export function createConsoleSink(config: ConsoleSinkConfig, context: SinkContex
       if (out !== process.stdout) await new Promise<void>((resolve) => (out as WriteStream).end(resolve));
     },
   };
+}
+
+function outputHint(code: string | undefined): string {
+  if (code === 'ENOENT' || code === 'ENOTDIR') return '`output` names a file in a directory that does not exist: create the directory, or use another path (or stdout)';
+  if (code === 'EISDIR') return '`output` names a directory: give a file path in it (appended to), or stdout';
+  if (code === 'EACCES' || code === 'EPERM') return 'the user slotline runs as may not write there: change the permissions or the path (or use stdout)';
+  return 'check `output` in the sink file: a file path slotline may append to, or stdout';
 }
 
 /**

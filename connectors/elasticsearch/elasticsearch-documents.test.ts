@@ -53,7 +53,7 @@ describe('unavailableColumns', () => {
     ['custom placeholder in an int4[]', 1007, { unavailableValuePlaceholder: 'hex:deadbeef' }],
   ] as Array<[string, number, Partial<NormalizeOptions>?]>)('finds the placeholder of %s', (_label, oid, overrides) => {
     const opts = options(overrides);
-    const toast = mapColumnType(oid, -1, lookup, opts).toast;
+    const toast = mapColumnType(oid, -1, lookup, opts)!.toast;
     expect(unavailableColumns({ id: 1, c: toast }, opts.unavailableValuePlaceholder)).toEqual(['c']);
   });
 

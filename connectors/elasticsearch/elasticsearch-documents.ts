@@ -13,7 +13,7 @@
  * `unavailableColumns`; the sink fills them from the stored document.
  */
 import { decodeDecimal } from '../../src/normalize/numeric.ts';
-import { placeholderBytes } from '../../src/normalize/binary.ts';
+import { placeholderBytes, placeholderText } from '../../src/normalize/binary.ts';
 import { javaNameUuidFromBytes } from '../../src/normalize/java-compat.ts';
 import type { ChangeEvent, ConnectSchema, Row } from '../../src/types.ts';
 
@@ -144,8 +144,9 @@ export function metadataFields(event: ChangeEvent, prefix: string): Record<strin
  * placeholder). A real value equal to the placeholder would be taken for one,
  * as with Debezium.
  */
-export function unavailableColumns(row: Row, placeholder: string): string[] {
-  const bytes = placeholderBytes(placeholder);
+export function unavailableColumns(row: Row, configured: string): string[] {
+  const bytes = placeholderBytes(configured);
+  const placeholder = placeholderText(configured);
   const uuid = javaNameUuidFromBytes(bytes);
   const signed = [...bytes].map((b) => (b > 127 ? b - 256 : b));
   const hstoreJson = JSON.stringify({ [placeholder]: placeholder });

@@ -62,19 +62,19 @@ export function classifyEsError(err: unknown, what: string, nodes: string): Slot
   if (err instanceof errors.ResponseError) {
     const status = err.meta.statusCode ?? 0;
     const message = `${what}: HTTP ${status} ${err.message}`;
-    if (status === 401 || status === 403) return new OperatorError(message, { cause: err, hint: AUTH_HINT });
+    if (status === 401 || status === 403) return new OperatorError(message, { cause: err, hint: AUTH_HINT, permanent: true });
     return new RetryableError(message, { cause: err });
   }
   if (err instanceof errors.ProductNotSupportedError) {
-    return new OperatorError(`${what}: ${nodes} is not Elasticsearch (${err.message})`, { cause: err, hint: 'point `node`/`nodes` at Elasticsearch 8 or 9; OpenSearch is not supported' });
+    return new OperatorError(`${what}: ${nodes} is not Elasticsearch (${err.message})`, { cause: err, hint: 'point `node`/`nodes` at Elasticsearch 8 or 9; OpenSearch is not supported', permanent: true });
   }
   if (err instanceof errors.ConfigurationError) {
-    return new OperatorError(`${what}: ${err.message}`, { cause: err, hint: 'check `node`, `nodes`, `auth` and `tls` in the sink file' });
+    return new OperatorError(`${what}: ${err.message}`, { cause: err, hint: 'check `node`, `nodes`, `auth` and `tls` in the sink file', permanent: true });
   }
   const message = err instanceof Error ? err.message : String(err);
   // Retrying cannot make an untrusted certificate trusted.
   if (err instanceof errors.ConnectionError && CERTIFICATE_PROBLEM.test(message)) {
-    return new OperatorError(`${what}: TLS certificate problem: ${message}`, { cause: err, hint: TLS_HINT });
+    return new OperatorError(`${what}: TLS certificate problem: ${message}`, { cause: err, hint: TLS_HINT, permanent: true });
   }
   // Connection refused or reset, timeouts, no living connections: the cluster may come back.
   return new RetryableError(`${what}: ${message}`, { cause: err });

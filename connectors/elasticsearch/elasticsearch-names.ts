@@ -38,19 +38,26 @@ export function indexTemplateProblems(template: string): string[] {
   return problems;
 }
 
-/** Index of an event's table; throws OperatorError when a schema or table name makes it invalid. */
-export function createIndexNamer(template: string, prefix: string): (event: Pick<ChangeEvent, 'schema' | 'table'>) => string {
+/**
+ * Index of an event's table, or the one a `route` transform chose for it
+ * (`destination`, lower-cased); throws OperatorError when a schema or table
+ * name, or a routed value, makes it invalid.
+ */
+export function createIndexNamer(template: string, prefix: string): (event: Pick<ChangeEvent, 'schema' | 'table' | 'destination'>) => string {
   const cache = new Map<string, string>();
   return (event) => {
-    const cacheKey = `${event.schema}\u0000${event.table}`;
+    const routed = event.destination;
+    const cacheKey = routed === undefined ? `${event.schema}\u0000${event.table}` : `\u0001${routed}`;
     let name = cache.get(cacheKey);
     if (name === undefined) {
       const values: Record<string, string> = { prefix, schema: event.schema, table: event.table };
-      name = template.replace(/\{([a-z]+)\}/g, (_, p: string) => values[p]).toLowerCase();
+      name = (routed ?? template.replace(/\{([a-z]+)\}/g, (_, p: string) => values[p])).toLowerCase();
       const problems = indexNameProblems(name);
       if (problems.length > 0) {
-        throw new OperatorError(`index for ${event.schema}.${event.table}: ${problems.join('; ')}`, { hint: 'change `index` in the sink file so every table gives a valid index name' });
+        const hint = routed === undefined ? 'change `index` in the sink file so every table gives a valid index name' : 'change the route transform\'s template, or the column values it takes';
+        throw new OperatorError(`index for ${event.schema}.${event.table}: ${problems.join('; ')}`, { hint, permanent: true });
       }
+      if (cache.size >= 10_000) cache.clear();
       cache.set(cacheKey, name);
     }
     return name;
@@ -70,6 +77,7 @@ export function createIdMaker(template: string | undefined): (event: ChangeEvent
         if (!(column in row)) {
           throw new OperatorError(`id template ${JSON.stringify(template)}: ${event.schema}.${event.table} has no column "${column}"`, {
             hint: 'change `id` in the sink file to name columns every routed table has',
+            permanent: true,
           });
         }
         return idText(row[column]);
@@ -81,6 +89,7 @@ export function createIdMaker(template: string | undefined): (event: ChangeEvent
     if (key === null || names.length === 0) {
       throw new OperatorError(`${event.schema}.${event.table} has no primary key (replica identity key), so it has no default document id`, {
         hint: 'add a primary key, or set `id` in the sink file to a template over unique columns',
+        permanent: true,
       });
     }
     if (names.length === 1) return idText(key[names[0]]);

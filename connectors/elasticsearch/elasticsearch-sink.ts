@@ -25,6 +25,7 @@ import { formatLsn } from '../../src/lsn.ts';
 import { serializeValue } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
+import { clientOptions, nodesOf } from './elasticsearch-client.ts';
 import type { ElasticsearchSinkConfig } from './elasticsearch-config.ts';
 import { AUTH_HINT, classifyBulkItem, classifyEsError, startupError, type BulkItemResult } from './elasticsearch-errors.ts';
 import { tableMappings } from './elasticsearch-mapping.ts';
@@ -33,8 +34,7 @@ import { fillFromStored, opKey, planWrite, type DocOp } from './elasticsearch-pl
 
 export function createElasticsearchSink(config: ElasticsearchSinkConfig, context: SinkContext): Sink {
   const logger = context.logger.child({ sink: config.name, type: 'elasticsearch' });
-  // The config schema guarantees exactly one of them.
-  const nodes = config.nodes?.length ? config.nodes : [config.node!];
+  const nodes = nodesOf(config);
   const nodesText = nodes.join(',');
   const indexOf = createIndexNamer(config.index, context.topicPrefix);
   const idOf = createIdMaker(config.id);
@@ -69,7 +69,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
         const type = (err as { body?: { error?: { type?: string } } }).body?.error?.type ?? (err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
         if (type !== 'resource_already_exists_exception') {
           const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
-          if (status === 400) throw new OperatorError(`creating index ${index}: ${(err as Error).message}`, { cause: err, hint: 'check index_settings and mapping_file in the sink file' });
+          if (status === 400) throw new OperatorError(`creating index ${index}: ${(err as Error).message}`, { cause: err, hint: 'check index_settings and mapping_file in the sink file', permanent: true });
           throw classifyEsError(err, `creating index ${index}`, nodesText);
         }
       }
@@ -167,7 +167,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
     };
     await Promise.all(Array.from({ length: Math.min(config.batch.concurrency, chunks.length) }, worker));
 
-    if (operator !== null) throw new OperatorError(`writing to Elasticsearch: ${operator}`, { hint: AUTH_HINT });
+    if (operator !== null) throw new OperatorError(`writing to Elasticsearch: ${operator}`, { hint: AUTH_HINT, permanent: true });
     if (rejected.length > 0) {
       if (config.on_record_error === 'fail') {
         const first = rejected[0];
@@ -178,6 +178,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
       for (const op of await deadLetter(rejected)) {
         done.add(`${segment}:${opKey(op)}`);
         logger.warn({ index: op.index, id: op.id, lsn: formatLsn(op.version), dead_letter_index: config.dead_letter_index }, 'document rejected: dead-lettered');
+        context.deadLettered?.(1);
       }
     }
     if (requestError !== null) throw classifyEsError(requestError, `bulk request to Elasticsearch`, nodesText);
@@ -235,17 +236,7 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
   return {
     name: config.name,
     async start() {
-      const options: ClientOptions = {
-        nodes,
-        requestTimeout: config.request_timeout_ms,
-        // Failover, not a retry loop: a request that cannot reach a node goes to
-        // the next one, each node at most once; then the error surfaces and the
-        // runner backs off. One node: no retry at all.
-        maxRetries: nodes.length - 1,
-        tls: tlsOptions(config.tls, config.name),
-      };
-      if (config.auth && 'api_key' in config.auth) options.auth = { apiKey: config.auth.api_key };
-      else if (config.auth) options.auth = { username: config.auth.username, password: config.auth.password };
+      const options = clientOptions(config);
       client = new Client(options);
       await checkReachable(options);
     },
@@ -279,19 +270,4 @@ export function createElasticsearchSink(config: ElasticsearchSinkConfig, context
       client = null;
     },
   };
-}
-
-/** `tls` of the sink file → the client's; https:// nodes use TLS whatever `tls` says, http:// ones never. */
-function tlsOptions(tls: ElasticsearchSinkConfig['tls'], sink: string): ClientOptions['tls'] {
-  if (!tls || tls === true) return undefined;
-  const pem = (key: 'ca' | 'cert' | 'key'): string | undefined => {
-    const file = tls[key];
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new OperatorError(`sink "${sink}": cannot read tls.${key} file ${file}: ${(err as Error).message}`, { cause: err, hint: 'tls file paths are relative to the working directory; check the path and its permissions' });
-    }
-  };
-  return { rejectUnauthorized: tls.reject_unauthorized, ca: pem('ca'), cert: pem('cert'), key: pem('key') };
 }

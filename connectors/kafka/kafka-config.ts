@@ -9,6 +9,10 @@ import { count, durationMs, flag, listOrCommaString, overrideOf, tlsSchema } fro
 import { byteSize } from '../../src/config/sizes.ts';
 import type { SinkConfig } from '../../src/config/sink-schema.ts';
 
+/** Record batch codecs, as the Java producer's `compression.type` (kafka-compression.ts registers them with the client). */
+export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
 const broker = z.string().superRefine((text, ctx) => {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(text);
   if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
@@ -57,7 +61,7 @@ export const kafkaConfigSchema = z
     message_topic: topicTemplate(['prefix'], '{prefix}.message', 'Topic of logical decoding messages. Placeholder: `{prefix}`. The default is Debezium\'s.'),
     schemas_enable: overrideOf(z.boolean(), 'schemas_enable', 'Override of the global `schemas_enable` for this sink.'),
     tombstones_on_delete: overrideOf(z.boolean(), 'tombstones_on_delete', 'Override of the global `tombstones_on_delete` for this sink.'),
-    compression: z.enum(['none', 'gzip']).default('none').describe('Record batch compression.'),
+    compression: z.enum(COMPRESSIONS).default('none').describe('Record batch compression, as the Java producer\'s `compression.type`.'),
     batch: z
       .strictObject({
         max_events: overrideOf(z.int().min(1), 'runtime.batch_max_events', 'Most events in one produce call.'),
@@ -80,6 +84,21 @@ export const kafkaConfigSchema = z
       .prefault({})
       .describe('Topic creation.'),
     request_timeout_ms: durationMs(30_000, 'Timeout of one request to a broker.', 1),
+    exactly_once: flag(
+      false,
+      'A transactional producer: each write\'s records and this sink\'s checkpoint (the end LSN of its last Postgres transaction) commit in one Kafka transaction, so a `read_committed` consumer sees every change exactly once, across crashes. Costs throughput: see docs/benchmark.md.',
+    ),
+    transactional_id: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'The producer\'s `transactional.id` with `exactly_once`: one running producer per id (a new one fences the old). Also the key of this sink\'s checkpoint.', docDefault: 'slotline.<topic_prefix>.<sink name>' }),
+    checkpoint_topic: z
+      .string()
+      .min(1)
+      .default('slotline.checkpoints')
+      .describe('Compacted topic of the `exactly_once` checkpoints (created if missing, one partition, `create_topics.replication_factor` replicas).'),
+    transaction_timeout_ms: durationMs(60_000, 'With `exactly_once`, how long the broker lets a transaction stay open before aborting it (at most the broker\'s transaction.max.timeout.ms).', 1000),
     sasl: z
       .strictObject({
         mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism.'),
@@ -92,3 +111,8 @@ export const kafkaConfigSchema = z
   });
 
 export type KafkaSinkConfig = SinkConfig<typeof kafkaConfigSchema>;
+
+/** The producer's transactional.id with exactly_once (also the key of the sink's checkpoint). */
+export function transactionalIdOf(config: Pick<KafkaSinkConfig, 'transactional_id' | 'name'>, topicPrefix: string): string {
+  return config.transactional_id ?? `slotline.${topicPrefix}.${config.name}`;
+}

@@ -20,6 +20,15 @@ describe('classifyKafkaError', () => {
     if (hint) expect(classified.hint).toMatch(hint);
   });
 
+  it('names the topics of a write the broker does not have, retryable only right after creating them', () => {
+    const off = classifyKafkaError(protocol('UNKNOWN_TOPIC_OR_PARTITION'), 'writing 3 events to Kafka', { topics: ['app.public.a'], createTopics: false });
+    expect(off.kind).toBe('operator');
+    expect(off.message).toBe('writing 3 events to Kafka: the broker has no topic "app.public.a" and did not create it');
+    expect(off.hint).toMatch(/auto\.create\.topics\.enable/);
+    const on = classifyKafkaError(protocol('UNKNOWN_TOPIC_OR_PARTITION'), 'writing 3 events to Kafka', { topics: ['app.public.a'], createTopics: true });
+    expect(on.kind).toBe('retryable');
+  });
+
   it('looks through NumberOfRetriesExceeded to the broker error', () => {
     const wrapped = new KafkaJSNumberOfRetriesExceeded(protocol('TOPIC_AUTHORIZATION_FAILED'), { retryCount: 5, retryTime: 100 });
     expect(classifyKafkaError(wrapped, 'send').kind).toBe('operator');

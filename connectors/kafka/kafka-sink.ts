@@ -8,6 +8,12 @@
  *   lands on the same partition.
  * - acks=all and the idempotent producer with one request in flight per
  *   broker: retries can neither reorder nor duplicate within a session.
+ *   More in flight is not safe with kafkajs: its idempotent producer holds a
+ *   lock per broker around each produce request and rolls a partition's
+ *   sequence back when a request fails, which only holds with one in flight
+ *   (@platformatic/kafka likewise forces one for an idempotent producer).
+ * - `exactly_once`: a transactional producer, each write committed with this
+ *   sink's checkpoint (kafka-exactly-once.ts).
  * - write() resolves only after the broker acknowledged every record, which is
  *   what lets the checkpointer pass these changes.
  * - A write is sent as produce requests of at most MAX_REQUEST_BYTES, in order:
@@ -17,16 +23,19 @@
  *   runner retries a write after a failure, requests already acknowledged are
  *   not sent again.
  */
-import { readFileSync } from 'node:fs';
-import { CompressionTypes, Kafka, logLevel, type IHeaders, type Message, type Producer, type SASLOptions } from 'kafkajs';
-import { RetryableError } from '../../src/errors.ts';
+import { CompressionTypes, type IHeaders, type Message, type Producer, type ProducerConfig, type TopicMessages } from 'kafkajs';
+import { SlotlineError } from '../../src/errors.ts';
 import { formatLsn } from '../../src/lsn.ts';
-import { serializeKey, serializeValue } from '../../src/normalize/json-converter.ts';
+import { keyJson, schemaValueJson, serializeKey, valueJson } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
-import type { ChangeEvent } from '../../src/types.ts';
-import type { KafkaSinkConfig } from './kafka-config.ts';
-import { classifyKafkaError, rootCause } from './kafka-errors.ts';
+import type { ChangeEvent, TransformedRecord } from '../../src/types.ts';
+import { createKafkaClient } from './kafka-client.ts';
+import { transactionalIdOf, type KafkaSinkConfig } from './kafka-config.ts';
+import { compressionType } from './kafka-compression.ts';
+import { classifyKafkaError } from './kafka-errors.ts';
+import { createExactlyOnceWriter, type SendRequests } from './kafka-exactly-once.ts';
 import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
+import { createRecordBytes } from './kafka-records.ts';
 import { createTopicNamer } from './kafka-topics.ts';
 
 /**
@@ -43,133 +52,192 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
   const schemasEnable = config.schemas_enable ?? context.schemasEnable;
   const tombstones = config.tombstones_on_delete ?? context.tombstonesOnDelete;
   const topicOf = createTopicNamer(config, context.topicPrefix);
-  const kafka = new Kafka({
-    clientId: config.client_id,
-    brokers: config.brokers,
-    ssl: sslOptions(config.ssl),
-    sasl: saslOptions(config.sasl),
-    requestTimeout: config.request_timeout_ms,
-    connectionTimeout: Math.min(config.request_timeout_ms, 10_000),
-    logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log }) => {
-      const { message, ...extra } = log;
-      // kafkajs warns that finite retries "may invalidate EoS guarantees": we want a
-      // failed send to surface so the runner can log, back off and retry the same
-      // records (at-least-once; consumers de-duplicate on the LSN header).
-      if (message.startsWith('Limiting retries for the idempotent producer')) return;
-      if (level <= logLevel.ERROR) logger.error(extra, `kafkajs: ${message}`);
-      else logger.warn(extra, `kafkajs: ${message}`);
-    },
-  });
+  const kafka = createKafkaClient(config, logger);
   let producer: Producer | null = null;
   /** The last write that failed part-way: the runner retries the same array, and its first `sent` requests are in Kafka. */
   let partial: { events: readonly ChangeEvent[]; sent: number } | null = null;
   const knownTopics = new Set<string>();
-  const compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  let compression = CompressionTypes.None;
 
+  /** With create_topics on, creates the topics this sink has not written to yet (else the broker's auto-create applies). */
   const ensureTopics = async (topics: Iterable<string>): Promise<void> => {
     const missing = [...topics].filter((t) => !knownTopics.has(t));
-    if (missing.length === 0) return;
-    if (config.create_topics.enabled) {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const existing = new Set(await admin.listTopics());
-        const toCreate = missing.filter((t) => !existing.has(t));
-        if (toCreate.length > 0) {
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: toCreate.map((topic) => ({
-              topic,
-              numPartitions: config.create_topics.partitions,
-              replicationFactor: config.create_topics.replication_factor,
-              configEntries: Object.entries(config.create_topics.config).map(([name, value]) => ({ name, value: String(value) })),
-            })),
-          });
-          logger.info({ topics: toCreate }, 'created topics');
-        }
-      } finally {
-        await admin.disconnect();
+    if (missing.length === 0 || !config.create_topics.enabled) return;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const toCreate = missing.filter((t) => !existing.has(t));
+      if (toCreate.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: toCreate.map((topic) => ({
+            topic,
+            numPartitions: config.create_topics.partitions,
+            replicationFactor: config.create_topics.replication_factor,
+            configEntries: Object.entries(config.create_topics.config).map(([name, value]) => ({ name, value: String(value) })),
+          })),
+        });
+        logger.info({ topics: toCreate }, 'created topics');
       }
+    } finally {
+      await admin.disconnect();
     }
     for (const t of missing) knownTopics.add(t);
   };
 
+  const recordBytes = createRecordBytes();
   const toMessages = (event: ChangeEvent, out: Message[]): void => {
-    const key = serializeKey(event, { schemasEnable });
-    const headers: IHeaders | undefined = config.headers ? recordHeaders(event, schemasEnable) : undefined;
-    out.push({ key, value: serializeValue(event, { schemasEnable }), headers });
-    if (event.op === 'd' && tombstones) out.push({ key, value: null, headers });
+    const record = event.record;
+    const keyParts = record?.key === undefined ? keyJson(event, { schemasEnable }) : record.key && schemaValueJson(record.key, { schemasEnable });
+    const key = keyParts === null ? null : recordBytes.of(keyParts);
+    const own: IHeaders | undefined = config.headers ? recordHeaders(event, schemasEnable) : undefined;
+    if (record === undefined) {
+      const headers = own;
+      out.push({ key, value: recordBytes.of(valueJson(event, { schemasEnable })), headers });
+      if (event.op === 'd' && tombstones) out.push({ key, value: null, headers });
+      return;
+    }
+    const headers = withHeaders(own, record.headers);
+    const placed: Partial<Message> = {};
+    if (record.timestamp !== undefined) placed.timestamp = String(record.timestamp);
+    if (record.partition !== undefined) placed.partition = record.partition;
+    out.push({ key, value: record.value === null ? null : recordBytes.of(schemaValueJson(record.value, { schemasEnable })), headers, ...placed });
+    if (record.tombstone) out.push({ key, value: null, headers: record.tombstoneHeaders ? withHeaders(own, record.tombstoneHeaders) : headers });
   };
+
+  /**
+   * The records of `events` as produce requests of at most MAX_REQUEST_BYTES, in
+   * order, each built when the previous one is sent: a write's records are not
+   * all held at once (2048 events with schemas are ~9 MB), and the same events
+   * always give the same requests.
+   */
+  const buildRequests = function* (events: readonly ChangeEvent[]): Generator<TopicMessages[]> {
+    let byTopic = new Map<string, Message[]>();
+    let requestBytes = 0;
+    const one: Message[] = [];
+    for (const event of events) {
+      const topic = topicOf(event);
+      one.length = 0;
+      toMessages(event, one);
+      for (const message of one) {
+        const bytes = messageBytes(message);
+        if (requestBytes > 0 && requestBytes + bytes > MAX_REQUEST_BYTES) {
+          yield topicMessagesOf(byTopic);
+          byTopic = new Map();
+          requestBytes = 0;
+        }
+        let messages = byTopic.get(topic);
+        if (!messages) byTopic.set(topic, (messages = []));
+        messages.push(message);
+        requestBytes += bytes;
+      }
+    }
+    yield topicMessagesOf(byTopic);
+  };
+
+  const sendRequests: SendRequests = async (requests, sendBatch) => {
+    for (const topicMessages of requests) {
+      if (topicMessages.length > 0) await sendBatch({ acks: -1, timeout: config.request_timeout_ms, compression, topicMessages });
+    }
+  };
+
+  /** Idempotent producer: the runner retries a failed write, and requests already acknowledged are not sent again. */
+  const sendAtLeastOnce = async (events: ChangeEvent[]): Promise<void> => {
+    const progress = partial?.events === events ? partial : { events, sent: 0 };
+    partial = progress;
+    const unsent = function* (): Generator<TopicMessages[]> {
+      let index = 0;
+      for (const request of buildRequests(events)) if (index++ >= progress.sent) yield request;
+    };
+    await sendRequests(unsent(), async (batch) => {
+      await producer!.sendBatch(batch);
+      progress.sent++;
+    });
+    partial = null;
+  };
+
+  const producerConfig: ProducerConfig = {
+    // As the Java producer does: a metadata request for a topic the broker does not
+    // have asks it to create the topic, if its auto.create.topics.enable allows.
+    allowAutoTopicCreation: true,
+    createPartitioner: javaCompatiblePartitioner,
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
+  };
+  const exactlyOnce = config.exactly_once
+    ? createExactlyOnceWriter({
+        kafka,
+        logger,
+        transactionalId: transactionalIdOf(config, context.topicPrefix),
+        checkpointTopic: config.checkpoint_topic,
+        replicationFactor: config.create_topics.replication_factor,
+        transactionTimeoutMs: config.transaction_timeout_ms,
+        requestTimeoutMs: config.request_timeout_ms,
+        producerConfig,
+        classify: (err, what) => classifyKafkaError(err, what),
+      })
+    : null;
 
   return {
     name: config.name,
+    wholeTransactions: config.exactly_once,
+    writesRecords: true,
     async start() {
-      producer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: javaCompatiblePartitioner,
-        retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
-      });
+      compression = await compressionType(config.compression);
+      if (exactlyOnce) return exactlyOnce.start();
+      producer = kafka.producer({ ...producerConfig, idempotent: true, maxInFlightRequests: 1 });
       try {
         await producer.connect();
       } catch (err) {
         throw classifyKafkaError(err, `connecting to Kafka ${config.brokers.join(',')}`);
       }
     },
-    async write(events) {
-      if (!producer) throw new Error('kafka sink written before start()');
-      const requests: Array<Map<string, Message[]>> = [new Map()];
-      let requestBytes = 0;
-      const topics = new Set<string>();
-      const one: Message[] = [];
-      for (const event of events) {
-        const topic = topicOf(event);
-        topics.add(topic);
-        one.length = 0;
-        toMessages(event, one);
-        for (const message of one) {
-          const bytes = messageBytes(message);
-          if (requestBytes > 0 && requestBytes + bytes > MAX_REQUEST_BYTES) {
-            requests.push(new Map());
-            requestBytes = 0;
-          }
-          const byTopic = requests[requests.length - 1];
-          let messages = byTopic.get(topic);
-          if (!messages) byTopic.set(topic, (messages = []));
-          messages.push(message);
-          requestBytes += bytes;
-        }
-      }
-      const progress = partial?.events === events ? partial : { events, sent: 0 };
-      partial = progress;
+    async write(events, info) {
+      if (!producer && !exactlyOnce) throw new Error('kafka sink written before start()');
+      const topics = new Set(events.map(topicOf));
       try {
         await ensureTopics(topics);
-        for (; progress.sent < requests.length; progress.sent++) {
-          await producer.sendBatch({
-            acks: -1,
-            timeout: config.request_timeout_ms,
-            compression,
-            topicMessages: [...requests[progress.sent]].map(([topic, messages]) => ({ topic, messages })),
-          });
-        }
-        partial = null;
+        if (exactlyOnce) await exactlyOnce.write(events, info, (fresh) => buildRequests(fresh), sendRequests);
+        else await sendAtLeastOnce(events);
+        for (const t of topics) knownTopics.add(t);
       } catch (err) {
-        // With create_topics on, an unknown topic is one we have just created and the broker
-        // does not list yet: KRaft propagates metadata asynchronously, and kafkajs' createTopics
-        // (waitForLeaders) gives up on UNKNOWN_TOPIC_OR_PARTITION. The next attempt finds it.
-        if (config.create_topics.enabled && rootCause(err)?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
-          throw new RetryableError(`writing ${events.length} events to Kafka: topic not visible yet after creating it`, { cause: err });
-        }
-        throw classifyKafkaError(err, `writing ${events.length} events to Kafka`);
+        if (err instanceof SlotlineError) throw err;
+        // Name the topics this sink has not written before: the likely missing ones.
+        const fresh = [...topics].filter((t) => !knownTopics.has(t));
+        throw classifyKafkaError(err, `writing ${events.length} events to Kafka`, {
+          topics: fresh.length > 0 ? fresh : [...topics],
+          createTopics: config.create_topics.enabled,
+        });
       }
     },
     async stop() {
+      await exactlyOnce?.stop();
       await producer?.disconnect();
       producer = null;
     },
   };
+}
+
+function topicMessagesOf(byTopic: Map<string, Message[]>): TopicMessages[] {
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** `base` plus a transform's headers; a name given twice is two headers (Kafka allows it; Debezium's tombstones have them). */
+function withHeaders(base: IHeaders | undefined, extra: TransformedRecord['headers']): IHeaders | undefined {
+  if (extra.length === 0) return base;
+  const headers: IHeaders = { ...base };
+  const seen = new Set<string>();
+  for (const [name, value] of extra) {
+    if (!seen.has(name)) {
+      seen.add(name);
+      headers[name] = value ?? undefined;
+      continue;
+    }
+    const before = headers[name];
+    const values = (Array.isArray(before) ? before : before === undefined ? [] : [before]) as Array<Buffer | string>;
+    headers[name] = value === null ? values : [...values, value];
+  }
+  return headers;
 }
 
 /** A record's share of a produce request, as the broker counts it against message.max.bytes. */
@@ -180,7 +248,8 @@ function messageBytes(message: Message): number {
 }
 
 function byteLength(data: string | Buffer | null | undefined): number {
-  return data == null ? 0 : Buffer.byteLength(data);
+  if (data == null) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
 
 /** Headers a consumer can use to de-duplicate or trace: the change's LSN and transaction. */
@@ -189,24 +258,7 @@ function recordHeaders(event: ChangeEvent, schemasEnable: boolean): IHeaders {
   if (event.source.txId !== null) headers['slotline.txid'] = String(event.source.txId);
   if (event.keyChange) {
     // Debezium's headers on a primary-key change: the d carries the new key, the c the old one.
-    const header = event.op === 'd' ? '__debezium.newkey' : '__debezium.oldkey';
-    headers[header] = serializeKey({ ...event, key: event.keyChange.key }, { schemasEnable }) ?? '';
+    headers[event.keyChange.header] = serializeKey({ ...event, key: event.keyChange.key }, { schemasEnable }) ?? '';
   }
   return headers;
 }
-
-function sslOptions(ssl: KafkaSinkConfig['ssl']) {
-  if (!ssl || ssl === true) return ssl;
-  return {
-    rejectUnauthorized: ssl.reject_unauthorized,
-    ca: ssl.ca ? [readFileSync(ssl.ca, 'utf8')] : undefined,
-    cert: ssl.cert ? readFileSync(ssl.cert, 'utf8') : undefined,
-    key: ssl.key ? readFileSync(ssl.key, 'utf8') : undefined,
-  };
-}
-
-function saslOptions(sasl: KafkaSinkConfig['sasl']): SASLOptions | undefined {
-  if (!sasl) return undefined;
-  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
-}
-

@@ -21,6 +21,8 @@ export function createTopicNamer(templates: TopicTemplates, prefix: string): (ev
   const cache = new Map<string, string>();
   const messageTopic = sanitizeTopic(templates.message_topic.replaceAll('{prefix}', prefix));
   return (event) => {
+    const chosen = event.record?.topic ?? event.destination;
+    if (chosen !== undefined) return sanitizeTopic(chosen);
     if (event.op === 'm') return messageTopic;
     const id = `${event.schema}\u0000${event.table}`;
     let topic = cache.get(id);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { count, durationMs, flag, overrideOf, tlsSchema } from '../../src/config/schema-parts.ts';
 import type { SinkConfig } from '../../src/config/sink-schema.ts';
 import { tableGlobSchema } from '../../src/config/table-glob.ts';
-import { parseTemplate } from './redis-templates.ts';
+import { parseTemplate } from '../../src/route/row-templates.ts';
 
 const keyTemplate = z.string().superRefine((text, ctx) => {
   try {

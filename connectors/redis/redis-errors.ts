@@ -15,18 +15,21 @@ export function classifyRedisError(err: unknown, doing: string, sinkName: string
     return new OperatorError(`${doing}: Redis refused the credentials: ${message}`, {
       cause: err,
       hint: `check username/password (or the URL's user:password) of sink "${sinkName}" against the server's ACL (ACL LIST / requirepass)`,
+      permanent: true,
     });
   }
   if (reply === 'NOPERM') {
     return new OperatorError(`${doing}: the Redis user lacks a permission: ${message}`, {
       cause: err,
       hint: `grant sink "${sinkName}"'s ACL user +get +set +del +unlink +publish +eval +evalsha +script and access to its keys and channels`,
+      permanent: true,
     });
   }
   if (reply === 'CROSSSLOT' || reply === 'MOVED' || reply === 'ASK') {
     return new OperatorError(`${doing}: ${message}`, {
       cause: err,
       hint: 'this server is part of a Redis Cluster: list its nodes under `cluster: { nodes: [...] }` in the sink file instead of `url`',
+      permanent: true,
     });
   }
   if (/\bscript\b|user_script|@user_function/i.test(message) && /^ERR\b/.test(message)) {

@@ -21,7 +21,7 @@ import type { ChangeEvent, TableSchemas } from '../../src/types.ts';
 import type { RedisRule } from './redis-config.ts';
 import { clusterFenceKey } from './redis-cluster.ts';
 import { lsnHex } from './redis-script.ts';
-import { parseTemplate, renderTemplate, unknownColumns, type KeyTemplate } from './redis-templates.ts';
+import { parseTemplate, renderTemplate, unknownColumns, type KeyTemplate } from '../../src/route/row-templates.ts';
 
 interface CompiledRule {
   index: number;
@@ -93,7 +93,7 @@ export function createPlanner(settings: PlanSettings): Planner {
           const columns = (event.schemas.value.fields ?? []).map((f) => f.field).join(', ');
           throw new OperatorError(
             `sink "${settings.sinkName}": rule ${rule.index + 1}: key template ${JSON.stringify(template.text)} names column(s) ${unknown.join(', ')}, which ${qualified} does not have (columns: ${columns})`,
-            { hint: 'fix the template in the sink file, or narrow the rule\'s tables' },
+            { hint: 'fix the template in the sink file, or narrow the rule\'s tables', permanent: true },
           );
         }
       }

@@ -80,9 +80,11 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
       redis.defineCommand('slotlineApply', { lua: APPLY_SCRIPT });
       // ioredis reports every failed reconnect as an 'error' event; the runner
       // logs failed writes, so these are logged at most every 10 s.
+      let starting = true;
       redis.on('error', (err: Error) => {
         lastConnectionError = { err, at: Date.now() };
-        if (Date.now() - lastErrorLog < 10_000) return;
+        // While starting, a failed connect is the start's own error, with its hint: not a warning before it.
+        if (starting || Date.now() - lastErrorLog < 10_000) return;
         lastErrorLog = Date.now();
         logger.warn({ err: err.message, url: where }, 'redis connection error');
       });
@@ -95,7 +97,16 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
       } catch (err) {
         redis.disconnect();
         client = null;
-        throw classify(err, `connecting to Redis ${where}`);
+        // ioredis rejects with "Connection is closed."; the reason (ECONNREFUSED…) came with the 'error' event.
+        // Without one, or with a reset of a connection that was made (the server hung up with our
+        // command unread, which a loaded machine turns from a close into an RST), the server hung up
+        // without a Redis reply: something else listens there.
+        const hungUp = new Error('the server closed the connection without a Redis reply (is it Redis? a TLS server needs rediss://)');
+        const reason = lastConnectionError?.err as NodeJS.ErrnoException | undefined;
+        const cause = reason === undefined ? (/^Connection is closed/.test((err as Error).message) ? hungUp : err) : reason.code === 'ECONNRESET' || reason.code === 'EPIPE' ? hungUp : reason;
+        throw classify(cause, `connecting to Redis ${where}`);
+      } finally {
+        starting = false;
       }
       logger.info({ url: where, checkpointKey, checkpoint: describeCheckpoint(checkpoint), waitReplicas }, 'redis sink ready');
     },

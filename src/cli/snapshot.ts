@@ -7,17 +7,18 @@
  * sends `op: r` events with `source.snapshot: incremental` to the named sinks.
  * A request for a table already being re-read starts it over.
  */
-import pg from 'pg';
 import { sinkConfigSchemas } from '../../connectors/index.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { OperatorError } from '../errors.ts';
 import { createRouter } from '../route/router.ts';
-import { pgClientConfig } from '../runtime/pg-connection.ts';
 import { SNAPSHOT_PREFIX } from '../snapshot/incremental-windows.ts';
 import { createSnapshotState } from '../snapshot/snapshot-state.ts';
 import { listSnapshotTables } from '../snapshot/snapshot-tables.ts';
 import { formatTableName, parseTableName } from '../source/pg-catalog.ts';
-import { EXIT_OK } from './main.ts';
+import { createSlotAdmin } from '../source/slot-admin.ts';
+import { createTableScope } from '../source/table-scope.ts';
+import { EXIT_OK } from './exit-codes.ts';
+import { connectForCommand } from './pg-client.ts';
 
 export interface SnapshotRequest {
   configPath: string;
@@ -34,14 +35,26 @@ export async function snapshotCommand(request: SnapshotRequest): Promise<number>
   }
   const router = createRouter(config.sinks.map((s) => ({ tables: s.tables, exclude_tables: s.exclude_tables, messages: s.messages })));
   const wanted = request.tables.map(parseTableName);
-  const client = new pg.Client(pgClientConfig(config.source, 'slotline-snapshot-request'));
-  await client.connect();
+  const { client, end } = await connectForCommand(config.source, 'slotline-snapshot-request');
   try {
+    const publication = await createSlotAdmin(client).readPublication(config.source.publication);
+    if (publication === null) {
+      const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+      throw new OperatorError(`publication "${config.source.publication}" does not exist in database "${rows[0].db}": slotline has not captured anything there yet`, {
+        hint: 'start the worker first (slotline run creates the publication and snapshots the tables at its first start), then ask for a re-snapshot',
+      });
+    }
     const found = await listSnapshotTables(client, config.source.publication, (t) => wanted.some((w) => w.schema === t.schema && w.table === t.table));
+    const scope = createTableScope(client, config.source.tables);
     for (const name of wanted) {
       const table = found.find((t) => t.schema === name.schema && t.table === name.table);
       const shown = formatTableName(name);
       if (!table) throw new OperatorError(`table ${shown} is not in publication "${config.source.publication}"`, { hint: 'snapshot only tables slotline captures; check the name and source.tables' });
+      if (!(await scope.includes(name))) {
+        throw new OperatorError(`table ${shown} is not in source.tables, so slotline does not capture it`, {
+          hint: `add it to source.tables in ${request.configPath} (the publication carries it, but slotline keeps only the listed tables)`,
+        });
+      }
       const routedTo = router.sinksFor(name.schema, name.table).map((i) => config.sinks[i].name);
       const targets = request.sinks.length > 0 ? request.sinks.filter((s) => routedTo.includes(s)) : routedTo;
       if (targets.length === 0) {
@@ -55,7 +68,13 @@ export async function snapshotCommand(request: SnapshotRequest): Promise<number>
     }
     if (request.where !== undefined) {
       // Fail here, not in the worker's log, when the condition does not parse or names unknown columns.
-      for (const name of wanted) await client.query(`EXPLAIN SELECT 1 FROM ${formatTableName(name)} WHERE (${request.where})`);
+      for (const name of wanted) {
+        await client.query(`EXPLAIN SELECT 1 FROM ${formatTableName(name)} WHERE (${request.where})`).catch((err: Error) => {
+          throw new OperatorError(`--where "${request.where}" is not a valid condition on ${formatTableName(name)}: ${err.message}`, {
+            hint: 'write an SQL boolean expression over the table\'s columns, e.g. --where "id > 1000"',
+          });
+        });
+      }
     }
     const state = createSnapshotState(client, parseTableName(config.snapshot.state_table));
     for (const name of wanted) {
@@ -63,7 +82,7 @@ export async function snapshotCommand(request: SnapshotRequest): Promise<number>
     }
     await client.query('SELECT pg_logical_emit_message(true, $1, $2)', [SNAPSHOT_PREFIX, JSON.stringify({ signal: 'snapshot' })]);
   } finally {
-    await client.end().catch(() => undefined);
+    await end();
   }
   console.log(
     `requested a snapshot of ${wanted.map(formatTableName).join(', ')} into ${request.sinks.length > 0 ? request.sinks.join(', ') : 'every sink that routes them'}` +

@@ -1,7 +1,7 @@
 /** `slotline validate --config <file>`: parse and check, connect to nothing. */
 import { sinkConfigSchemas } from '../../connectors/index.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { EXIT_OK } from './main.ts';
+import { EXIT_OK } from './exit-codes.ts';
 
 export async function validateCommand(configPath: string): Promise<number> {
   const config = await loadConfig(configPath, { sinkTypes: sinkConfigSchemas() });

@@ -14,22 +14,32 @@ export interface ConfigProblem {
   /** Dotted key path inside the file, `''` for the whole document (`source.tables[1]`). */
   path: string;
   message: string;
+  /**
+   * What to do, when the problem is not one to fix at its position in a file
+   * (a file that is missing or unreadable).
+   */
+  hint?: string;
 }
 
 export class ConfigError extends OperatorError {
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'), {
-      hint: 'fix the configuration at the positions above and start again; docs/config.md lists every key',
-    });
+    super(problems.map(formatProblem).join('\n'), { hint: hintFor(problems), permanent: true });
     this.name = 'ConfigError';
     this.problems = problems;
   }
 }
 
+/** The problems' own hints when each has one (a missing file has no position to fix), else the general one. */
+function hintFor(problems: ConfigProblem[]): string {
+  const own = problems.map((p) => p.hint);
+  if (own.every((h) => h !== undefined)) return [...new Set(own)].join('; ');
+  return 'fix the configuration at the positions above and start again; docs/config.md lists every key';
+}
+
 export function formatProblem(p: ConfigProblem): string {
-  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : `${p.file}:`;
   return p.path ? `${where} ${p.path}: ${p.message}` : `${where} ${p.message}`;
 }
 

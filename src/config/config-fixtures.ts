@@ -2,7 +2,7 @@
  * Test helpers: config files in temp directories, loaded with the real sink
  * type schemas (not the registry, which would load every sink's client).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { consoleConfigSchema } from '../../connectors/console/console-config.ts';
@@ -11,6 +11,7 @@ import { ConfigError } from './config-error.ts';
 import type { Env } from './interpolate.ts';
 import { loadConfig } from './load-config.ts';
 import type { LoadConfigOptions, SlotlineConfig } from './load-config.ts';
+import { testTempDir } from '../../test/harness/temp-dirs.ts';
 
 export const SINK_TYPES = { kafka: kafkaConfigSchema, console: consoleConfigSchema };
 
@@ -18,7 +19,7 @@ const dirs: string[] = [];
 
 /** Writes files (relative path → text; a path ending in `/` is an empty directory) into a fresh temp dir. */
 export async function writeFixture(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'slotline-config-'));
+  const dir = await testTempDir('config');
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) {
     const target = path.join(dir, name);

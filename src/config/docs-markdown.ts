@@ -6,6 +6,7 @@
  */
 import type { JsonSchema, SinkTypeDoc } from './json-schemas.ts';
 import { mainFileJsonSchema, sinkCommonJsonSchema, toJsonSchema } from './json-schemas.ts';
+import { transformSchemas } from './transform-schema.ts';
 
 interface Row {
   key: string;
@@ -31,6 +32,13 @@ export function renderConfigDocs(sinkTypes: readonly SinkTypeDoc[]): string {
   out.push('## Sink files', '', SINK_INTRO, '', '### Common keys', '');
   const common = sinkCommonJsonSchema();
   out.push(...table(Object.entries(properties(common)).flatMap(([k, v]) => rows(k, v, required(common).includes(k)))), '');
+  out.push('### Transforms', '', TRANSFORMS_INTRO, '');
+  for (const transform of transformSchemas) {
+    const schema = toJsonSchema(transform, true);
+    const { type: _type, ...options } = properties(schema);
+    out.push(`#### Transform \`${(properties(schema).type as JsonSchema).const as string}\``, '', text(schema.description), '');
+    if (Object.keys(options).length > 0) out.push(...table(Object.entries(options).flatMap(([k, v]) => rows(k, v, required(schema).includes(k)))), '');
+  }
   for (const sinkType of [...sinkTypes].sort((a, b) => a.type.localeCompare(b.type))) {
     const schema = toJsonSchema(sinkType.configSchema, true);
     out.push(`### Sink type \`${sinkType.type}\``, '', sinkType.description, '');
@@ -43,9 +51,13 @@ function rows(key: string, node: JsonSchema, isRequired: boolean): Row[] {
   const description = text(node.description);
   if (!description) throw new Error(`config setting "${key}" has no description`);
   const row: Row = { key: `\`${key}\``, type: typeOf(node), default: defaultOf(key, node, isRequired), description };
-  const object = objectOf(node);
+  // A list of mappings documents its items' keys as `key[].child`.
+  const itemNode = (node.items ?? {}) as JsonSchema;
+  const items = node.type === 'array' && itemNode.type === 'object' ? objectOf(itemNode) : undefined;
+  const object = objectOf(node) ?? items;
   if (!object) return [row];
-  const children = Object.entries(properties(object)).flatMap(([k, v]) => rows(`${key}.${k}`, v, required(object).includes(k)));
+  const stem = items ? `${key}[]` : key;
+  const children = Object.entries(properties(object)).flatMap(([k, v]) => rows(`${stem}.${k}`, v, required(object).includes(k)));
   return [row, ...children];
 }
 
@@ -131,6 +143,9 @@ start a file with \`# yaml-language-server: $schema=<path to the schema>\`.
 - **Unknown keys are errors**, as are wrong types and values. Every problem of every file is reported at once,
   one line each: \`file:line:column key.path: message\`.
 `;
+
+const TRANSFORMS_INTRO = `Each entry of a sink file's \`transforms\` list has a \`type\` and that type's keys. They apply in order, to this sink's events only;
+\`mask\` and \`key\` come before \`unwrap\` (Debezium applies them in the connector). What each does per sink type: [transforms.md](transforms.md).`;
 
 const SINK_INTRO = `Each sink file describes one sink: the keys below, then the keys of its \`type\`.
 The main file's \`sinks\` names the files: a directory (each \`*.yaml\` / \`*.yml\` in it, in name order) or a list of files and directories.

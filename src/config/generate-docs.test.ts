@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateConfigFiles, registeredSinkTypes, REPO_ROOT } from './generate-docs.ts';
+import { generateConfigFiles, registeredSinkTypes } from './generate-docs.ts';
+import { PACKAGE_ROOT } from '../package-files.ts';
 
 describe('generated config docs and JSON Schemas', () => {
   it('are up to date with the zod schemas (run `npm run docs` after changing a schema)', async () => {
     const files = generateConfigFiles(await registeredSinkTypes());
     expect(files.map((f) => f.path)).toEqual(['docs/config.md', 'config/slotline.schema.json', 'config/sink.schema.json']);
     for (const file of files) {
-      const committed = await readFile(path.join(REPO_ROOT, file.path), 'utf8').catch(() => '(missing)');
+      const committed = await readFile(path.join(PACKAGE_ROOT, file.path), 'utf8').catch(() => '(missing)');
       expect(committed, `${file.path} is stale: run npm run docs`).toBe(file.text);
     }
   });

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { renderConfigDocs } from './docs-markdown.ts';
 import { mainFileJsonSchema, sinkFileJsonSchema } from './json-schemas.ts';
 import type { SinkTypeDoc } from './json-schemas.ts';
+import { PACKAGE_ROOT } from '../package-files.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface GeneratedFile {
   /** Relative to the repository root. */
@@ -36,7 +36,7 @@ export async function registeredSinkTypes(): Promise<SinkTypeDoc[]> {
 
 async function main(): Promise<void> {
   for (const file of generateConfigFiles(await registeredSinkTypes())) {
-    const target = path.join(REPO_ROOT, file.path);
+    const target = path.join(PACKAGE_ROOT, file.path);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, file.text);
     console.log(`wrote ${file.path}`);

@@ -20,14 +20,64 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: 'host and hosts together',
+    files: { 'slotline.yaml': 'source:\n  host: db\n  hosts: [a, b]\ntopic_prefix: app\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:3:10 source.hosts: give `host` or `hosts`, not both'],
+  },
+  {
+    name: 'an empty name in a host list',
+    files: { 'slotline.yaml': 'source:\n  host: "a,,b"\ntopic_prefix: app\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:2:9 source.host: "a,,b" has an empty host name: list hosts as a,b or a:5432,b:5432'],
+  },
+  {
+    name: 'a port out of range in a multi-host url',
+    files: { 'slotline.yaml': 'source:\n  url: "postgres://app@a:5432,b:99999/app"\ntopic_prefix: app\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:2:8 source.url: port 99999 of "b:99999" is not between 1 and 65535'],
+  },
+  {
     name: 'unknown key, close to a known one',
     files: { 'slotline.yaml': 'source:\n  url: postgres://app@db/app\n  sloot: x\ntopic_prefix: app\n', 'sinks/k.yaml': KAFKA },
     lines: ['slotline.yaml:3:3 source.sloot: unknown key (did you mean "slot"?)'],
   },
   {
+    name: 'unknown key, two neighbouring letters swapped',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'outptu: stdout\n' },
+    lines: ['sinks/c.yaml:3:1 outptu: unknown key (did you mean "output"?)'],
+  },
+  {
     name: 'unknown key in a sink file',
     files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'colour: red\n' },
-    lines: ['sinks/c.yaml:3:1 colour: unknown key; known keys: name, type, tables, exclude_tables, messages, output, pretty, schemas_enable'],
+    lines: ['sinks/c.yaml:3:1 colour: unknown key; known keys: name, type, tables, exclude_tables, messages, transforms, output, pretty, schemas_enable'],
+  },
+  {
+    name: 'transforms: an unknown transform type',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'transforms:\n  - type: flatten\n' },
+    lines: ['sinks/c.yaml:4:11 transforms[0].type: unknown transform type "flatten"; known: unwrap, key, mask, outbox, filter, route'],
+  },
+  {
+    name: 'transforms: an unknown unwrap option, close to a known one',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'transforms:\n  - type: unwrap\n    add_field: [op]\n' },
+    lines: ['sinks/c.yaml:5:5 transforms[0].add_field: unknown key (did you mean "add_fields"?)'],
+  },
+  {
+    name: 'transforms: an add_fields entry that names no envelope field',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'transforms:\n  - type: unwrap\n    add_fields: [op, source.tx]\n' },
+    lines: ['sinks/c.yaml:5:22 transforms[0].add_fields[1]: "source.tx" is no envelope field (op, ts_ms, ts_us, ts_ns, source.<version|connector|name|ts_ms|snapshot|db|sequence|ts_us|ts_ns|schema|table|txId|lsn|xmin|origin|origin_lsn>, transaction.<id|total_order|data_collection_order>)'],
+  },
+  {
+    name: 'transforms: mask after unwrap',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'transforms:\n  - type: unwrap\n  - type: mask\n    rules: [{ columns: [public.users.email], mask_with_chars: 4 }]\n' },
+    lines: ['sinks/c.yaml:5:11 transforms[1].type: "mask" must come before "unwrap": Debezium applies it in the connector, before any record transform'],
+  },
+  {
+    name: 'transforms: a mask rule with two actions',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + 'transforms:\n  - type: mask\n    rules:\n      - columns: [public.users.email]\n        mask_with_chars: 4\n        truncate_to_chars: 2\n' },
+    lines: ['sinks/c.yaml:6:9 transforms[0].rules[0]: a mask rule has exactly one of mask_with_chars, hash, truncate_to_chars'],
+  },
+  {
+    name: 'transforms: a filter condition that does not parse, with its position',
+    files: { 'slotline.yaml': MAIN, 'sinks/c.yaml': CONSOLE + "transforms:\n  - type: filter\n    condition: \"after.status = 'paid'\"\n" },
+    lines: ['sinks/c.yaml:5:16 transforms[0].condition: unexpected "=" at character 14 in "after.status = \'paid\'"'],
   },
   {
     name: 'wrong type',
@@ -43,6 +93,16 @@ const cases: Case[] = [
     name: 'bad enum value',
     files: { 'slotline.yaml': MAIN + 'decimal_handling_mode: exact\n', 'sinks/k.yaml': KAFKA },
     lines: ['slotline.yaml:4:24 decimal_handling_mode: expected one of precise, double, string; got string "exact"'],
+  },
+  {
+    name: 'debezium_compat: an unknown word',
+    files: { 'slotline.yaml': MAIN + 'debezium_compat: exact\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:4:18 debezium_compat: expected one of lossless, strict; got string "exact"'],
+  },
+  {
+    name: 'debezium_compat: a boolean',
+    files: { 'slotline.yaml': MAIN + 'debezium_compat: true\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:4:18 debezium_compat: expected one of lossless, strict; got true'],
   },
   {
     name: 'missing required key',
@@ -76,6 +136,16 @@ const cases: Case[] = [
     lines: [
       'slotline.yaml:5:24 runtime.max_in_flight_bytes: invalid size "64MiBs": expected bytes or a number with a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)',
     ],
+  },
+  {
+    name: 'bad http listen address',
+    files: { 'slotline.yaml': MAIN + 'http:\n  listen: "localhost:port"\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:5:11 http.listen: "localhost:port" is not host:port (e.g. 127.0.0.1:9187, 0.0.0.0:9187, :9187)'],
+  },
+  {
+    name: 'http port out of range',
+    files: { 'slotline.yaml': MAIN + 'http:\n  listen: 70000\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:5:11 http.listen: port 70000 is out of range (0-65535)'],
   },
   {
     name: 'zero size',
@@ -177,17 +247,32 @@ const cases: Case[] = [
     lines: ['slotline.yaml:2:15 topic_prefix: invalid topic prefix "app/prod": use letters, digits, ".", "_" and "-"'],
   },
   {
+    name: 'a rewind retention without a unit',
+    files: { 'slotline.yaml': 'source:\n  rewind: { retain: 3600 }\ntopic_prefix: app\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:2:21 source.rewind.retain: retention "3600" has no unit: write a duration like 1h or a WAL size like 2GiB'],
+  },
+  {
+    name: 'a rewind retention that is neither a duration nor a size',
+    files: { 'slotline.yaml': 'source:\n  rewind: { retain: 1 hour }\ntopic_prefix: app\n', 'sinks/k.yaml': KAFKA },
+    lines: ['slotline.yaml:2:21 source.rewind.retain: invalid retention "1 hour": expected a duration like 1h, 90m or 1h30m (units ms, s, m, h, d), or a WAL size like 2GiB'],
+  },
+  {
+    name: 'a rewind slot name that would be too long',
+    files: { 'slotline.yaml': `source:\n  slot: ${'s'.repeat(60)}\n  rewind: { retain: 1h }\ntopic_prefix: app\n`, 'sinks/k.yaml': KAFKA },
+    lines: [`slotline.yaml:3:11 source.rewind: the rewind slot name "${'s'.repeat(60)}_rewind" is longer than 63 characters: set rewind.slot`],
+  },
+  {
     name: 'every problem of every file, in file order',
     files: {
       'slotline.yaml': 'source:\n  slot: Bad-Slot\ntopic_prefix: app\nlog: { level: loud }\n',
-      'sinks/a.yaml': 'name: events\ntype: kafka\nbrokers: []\ncompression: zstd\n',
+      'sinks/a.yaml': 'name: events\ntype: kafka\nbrokers: []\ncompression: brotli\n',
       'sinks/b.yaml': 'name: tap\ntype: console\npretty: maybe\n',
     },
     lines: [
       'slotline.yaml:2:9 source.slot: a slot name has 1-63 lower-case letters, digits and underscores',
       'slotline.yaml:4:15 log.level: expected one of fatal, error, warn, info, debug, trace, silent; got string "loud"',
       'sinks/a.yaml:3:10 brokers: list at least one broker',
-      'sinks/a.yaml:4:14 compression: expected one of none, gzip; got string "zstd"',
+      'sinks/a.yaml:4:14 compression: expected one of none, gzip, snappy, lz4, zstd; got string "brotli"',
       'sinks/b.yaml:3:9 pretty: expected boolean, got string "maybe"',
     ],
   },
@@ -211,6 +296,25 @@ describe('loadConfig problems', () => {
   it('reports a missing main file without a position', async () => {
     const dir = await writeFixture({});
     const main = path.join(dir, 'slotline.yaml');
-    await expect(loadConfig(main, { sinkTypes: SINK_TYPES })).rejects.toThrow(`${main} main file not found`);
+    const err = await loadConfig(main, { sinkTypes: SINK_TYPES }).catch((e: unknown) => e);
+    expect((err as ConfigError).message).toBe(`${main}: main file not found`);
+    expect((err as ConfigError).hint).toBe(`check the path given to --config (a relative path starts at the current directory, ${process.cwd()})`);
+  });
+
+  it('a missing or unreadable file gets a hint for that file, not the one about positions', async () => {
+    const dir = await writeFixture({ 'slotline.yaml': MAIN + 'sinks: [nosuch.yaml]\n', 'as-dir.yaml/': '' });
+    const missingSink = await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: SINK_TYPES }).then(() => { throw new Error('loaded'); }, (e: unknown) => e as ConfigError);
+    expect(missingSink.message).toBe(`${path.join(dir, 'slotline.yaml')}:4:9 sinks[0]: no such file or directory: ${path.join(dir, 'nosuch.yaml')}`);
+    expect(missingSink.hint).toBe(`sink paths are relative to the main file's directory, ${dir}`);
+    const directory = await loadConfig(path.join(dir, 'as-dir.yaml'), { sinkTypes: SINK_TYPES }).then(() => { throw new Error('loaded'); }, (e: unknown) => e as ConfigError);
+    expect(directory.message).toBe(`${path.join(dir, 'as-dir.yaml')}: main file is a directory`);
+    expect(directory.hint).toBe('--config names the main YAML file, not a directory');
+  });
+
+  it('a missing file among problems at positions keeps the general hint', async () => {
+    const dir = await writeFixture({ 'slotline.yaml': MAIN + 'sinks: [nosuch.yaml]\nbogus: 1\n' });
+    const err = await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: SINK_TYPES }).then(() => { throw new Error('loaded'); }, (e: unknown) => e as ConfigError);
+    expect(err.problems).toHaveLength(2);
+    expect(err.hint).toMatch(/^fix the configuration at the positions above/);
   });
 });

@@ -14,6 +14,18 @@ const KAFKA = 'name: events\ntype: kafka\nbrokers: [localhost:9092]\n';
 const REPO_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config');
 
 describe('loadConfig with good input', () => {
+  it.each([
+    ['', { create_publication: true, create_slot: true }],
+    ['  create: false\n', { create_publication: false, create_slot: false }],
+    ['  create_publication: false\n', { create_publication: false, create_slot: true }],
+    ['  create: false\n  create_slot: true\n', { create_publication: false, create_slot: true }],
+  ])('source create keys %j → %o (create is the shorthand; the specific key wins)', async (keys, expected) => {
+    const dir = await writeFixture({ 'slotline.yaml': `source:\n  url: postgres://app@db/app\n${keys}topic_prefix: app\n`, 'sinks/kafka.yaml': KAFKA });
+    const config = await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: SINK_TYPES });
+    expect(config.source).toMatchObject(expected);
+    expect(config.source).not.toHaveProperty('create');
+  });
+
   it('applies every default', async () => {
     const dir = await writeFixture({ 'slotline.yaml': MAIN, 'sinks/kafka.yaml': KAFKA });
     const config = await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: SINK_TYPES, env: {} });
@@ -26,11 +38,14 @@ describe('loadConfig with good input', () => {
         ssl: false,
         slot: 'slotline',
         publication: 'slotline',
-        create: true,
+        create_publication: true,
+        create_slot: true,
         heartbeat_interval_ms: 10_000,
         status_interval_ms: 10_000,
         reconnect: { initial_delay_ms: 500, max_delay_ms: 30_000 },
         connect_timeout_ms: 10_000,
+        standby: { enabled: false, poll_interval_ms: 1000 },
+        failover: false,
       },
       topic_prefix: 'app',
       decimal_handling_mode: 'precise',
@@ -42,17 +57,19 @@ describe('loadConfig with good input', () => {
       tombstones_on_delete: true,
       schemas_enable: true,
       unavailable_value_placeholder: '__debezium_unavailable_value',
+      debezium_compat: 'lossless',
       skipped_operations: ['t'],
       snapshot: { mode: 'initial', max_connections: 1, fetch_size: 10240, chunk_size: 1024, state_table: 'public.slotline_snapshots', progress_interval_ms: 5000 },
       runtime: {
-        max_in_flight_bytes: 64 * 1024 * 1024,
+        max_in_flight_bytes: 16 * 1024 * 1024,
         batch_max_events: 2048,
         batch_max_bytes: 4 * 1024 * 1024,
         linger_ms: 5,
         shutdown_timeout_ms: 30_000,
         retry: { initial_delay_ms: 200, max_delay_ms: 30_000 },
       },
-      log: { level: 'info' },
+      http: { listen: { host: '127.0.0.1', port: 9187 }, slot_poll_interval_ms: 10_000, stall_timeout_ms: 120_000 },
+      log: { level: 'info', format: 'auto' },
       sinks: [
         {
           file: path.join(dir, 'sinks/kafka.yaml'),
@@ -61,6 +78,7 @@ describe('loadConfig with good input', () => {
           tables: ['*.*'],
           exclude_tables: [],
           messages: true,
+          transforms: [],
           brokers: ['localhost:9092'],
           client_id: 'slotline',
           topic: '{prefix}.{schema}.{table}',
@@ -70,6 +88,9 @@ describe('loadConfig with good input', () => {
           headers: true,
           create_topics: { enabled: false, partitions: 1, replication_factor: 1, config: {} },
           request_timeout_ms: 30_000,
+          exactly_once: false,
+          checkpoint_topic: 'slotline.checkpoints',
+          transaction_timeout_ms: 60_000,
           ssl: false,
         },
       ],
@@ -77,13 +98,17 @@ describe('loadConfig with good input', () => {
   });
 
   it('gives the normalizer its options', async () => {
-    const config = await loadFixture({ 'slotline.yaml': MAIN + 'decimal_handling_mode: string\nmoney_fraction_digits: 4\n', 'sinks/k.yaml': KAFKA });
+    const config = await loadFixture({
+      'slotline.yaml': MAIN + 'decimal_handling_mode: string\nmoney_fraction_digits: 4\ndebezium_compat: strict\n',
+      'sinks/k.yaml': KAFKA,
+    });
     expect(normalizeOptionsOf(config, 'app')).toEqual({
       ...DEFAULT_NORMALIZE_OPTIONS,
       topicPrefix: 'app',
       database: 'app',
       decimalHandlingMode: 'string',
       moneyFractionDigits: 4,
+      debeziumCompat: 'strict',
     });
   });
 
@@ -127,6 +152,41 @@ describe('loadConfig with good input', () => {
       name: 'discrete keys only, TLS files',
       source: 'host: db\n  user: app\n  ssl: { ca: /etc/ssl/ca.pem }\n  tables: [public.orders]',
       expected: { host: 'db', user: 'app', ssl: { ca: '/etc/ssl/ca.pem', reject_unauthorized: true }, tables: ['public.orders'] },
+    },
+    {
+      name: 'a rewind slot by time, named after the slot',
+      source: 'url: postgres://app@db/app\n  slot: orders\n  rewind: { retain: 1h }',
+      expected: { slot: 'orders', rewind: { retain: { by: 'time', ms: 3_600_000 }, slot: 'orders_rewind', advance_interval_ms: 10_000 } },
+    },
+    {
+      name: 'a rewind slot by WAL size, named by hand',
+      source: 'url: postgres://app@db/app\n  rewind: { retain: 2GiB, slot: history, advance_interval_ms: 5000 }',
+      expected: { rewind: { retain: { by: 'wal', bytes: 2 * 2 ** 30 }, slot: 'history', advance_interval_ms: 5000 } },
+    },
+    {
+      name: 'several hosts in a list, each with or without a port; failover on',
+      source: 'url: postgres://app@db/app\n  port: 5433\n  hosts: [pg-a, "pg-b:5434", "[::1]:5435"]\n  failover: true',
+      expected: { port: 5433, hosts: [{ host: 'pg-a' }, { host: 'pg-b', port: 5434 }, { host: '::1', port: 5435 }], failover: true },
+    },
+    {
+      name: "libpq's host=a,b form",
+      source: 'host: "pg-a,pg-b:6432"\n  user: app',
+      expected: { hosts: [{ host: 'pg-a' }, { host: 'pg-b', port: 6432 }], failover: false },
+    },
+    {
+      name: 'a multi-host url',
+      source: 'url: "postgres://app:pw@pg-a:5432,pg-b:5433/shop?sslmode=require"',
+      expected: { user: 'app', password: 'pw', database: 'shop', hosts: [{ host: 'pg-a', port: 5432 }, { host: 'pg-b', port: 5433 }] },
+    },
+    {
+      name: 'a url with ?host=a,b',
+      source: 'url: "postgres:///shop?host=pg-a,pg-b"',
+      expected: { hosts: [{ host: 'pg-a' }, { host: 'pg-b' }], database: 'shop' },
+    },
+    {
+      name: 'hosts with one entry is that host',
+      source: 'url: postgres://app@db/app\n  hosts: ["pg-a:6000"]',
+      expected: { host: 'pg-a', port: 6000, hosts: undefined },
     },
   ];
 
@@ -194,7 +254,7 @@ describe('environment interpolation in loadConfig', () => {
 
   it('replaces references and converts only where numbers or booleans are wanted', async () => {
     const config = await loadFixture({ 'slotline.yaml': main, 'sinks/k.yaml': sink }, env);
-    expect(config.source).toMatchObject({ host: 'db', port: 6543, password: '12345', create: false, slot: 'fallback_slot' });
+    expect(config.source).toMatchObject({ host: 'db', port: 6543, password: '12345', create_publication: false, create_slot: false, slot: 'fallback_slot' });
     expect(config.topic_prefix).toBe('shop.v1');
     expect(config.unavailable_value_placeholder).toBe('${not_a_var}');
     expect(config.sinks[0]).toMatchObject({ brokers: ['a:9092', 'b:9092'], ssl: true, client_id: 'x' });
@@ -213,6 +273,17 @@ describe('environment interpolation in loadConfig', () => {
 });
 
 describe('the example files in config/', () => {
+  it('validate: the transform examples in config/examples/', async () => {
+    const dir = await writeFixture({
+      'slotline.yaml': `source: { url: postgres://localhost/app }\ntopic_prefix: app\nsinks: [${path.join(REPO_CONFIG, 'examples')}]\n`,
+    });
+    const config = await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: sinkConfigSchemas(), env: { KAFKA_BROKERS: 'k:9092' } });
+    expect(config.sinks.map((s) => [s.name, (s.transforms ?? []).map((t) => t.type)])).toEqual([
+      ['flat', ['mask', 'key', 'unwrap']],
+      ['events', ['outbox']],
+    ]);
+  });
+
   it('validate as shipped (kafka only)', async () => {
     const config = await loadConfig(path.join(REPO_CONFIG, 'slotline.yaml'), {
       sinkTypes: SINK_TYPES,

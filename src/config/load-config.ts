@@ -55,38 +55,63 @@ export async function loadConfig(mainPath: string, options: LoadConfigOptions): 
   const sinks: SinkConfig[] = [];
   const names = new Map<string, string>();
   for (const file of sinkFiles.files) {
-    const sink = await loadYamlFile(file, env, 'sink file');
+    const sink = await readSinkFile(file, env, options.sinkTypes);
     problems.push(...sink.problems);
-    if (sink.value === undefined) continue;
-    const ctx = sink.ctx!;
-    const raw = sink.value as Record<string, unknown>;
-
-    if (typeof raw.name === 'string') {
-      const first = names.get(raw.name);
-      if (first === undefined) names.set(raw.name, file);
-      else problems.push({ file, ...ctx.positions.at(['name']), path: 'name', message: `duplicate sink name "${raw.name}" (also in ${first})` });
+    if (sink.name !== null) {
+      const first = names.get(sink.name.value);
+      if (first === undefined) names.set(sink.name.value, file);
+      else problems.push({ file, ...sink.name.at, path: 'name', message: `duplicate sink name "${sink.name.value}" (also in ${first})` });
     }
-
-    const typeSchema = typeof raw.type === 'string' && Object.hasOwn(options.sinkTypes, raw.type) ? options.sinkTypes[raw.type] : undefined;
-    if (typeSchema === undefined) {
-      const known = `(known types: ${Object.keys(options.sinkTypes).sort().join(', ')})`;
-      const given = typeof raw.type === 'string' ? JSON.stringify(raw.type) : describeValue(raw.type);
-      const message = raw.type === undefined ? `required ${known}` : `unknown sink type ${given} ${known}`;
-      problems.push({ file, ...ctx.positions.at(['type']), path: 'type', message });
-      // Still check the common keys; the type's own keys cannot be judged.
-      const common = validateValue(sinkCommonSchema.omit({ type: true }).loose(), raw, ctx);
-      if (!common.ok) problems.push(...common.problems);
-      continue;
-    }
-    const result = validateValue(sinkFileSchema(raw.type as string, typeSchema), raw, ctx);
-    if (result.ok) sinks.push({ ...result.data, file: path.resolve(file) } as SinkConfig);
-    else problems.push(...result.problems);
+    if (sink.config !== null) sinks.push(sink.config);
   }
 
   if (problems.length > 0 || !mainResult?.ok) {
     throw new ConfigError(sortProblems(problems, [mainPath, ...sinkFiles.files]));
   }
   return { ...mainResult.data, file: path.resolve(mainPath), sinks };
+}
+
+/**
+ * One sink file on its own, validated as loadConfig validates the files a
+ * main file lists (`slotline replay --sink` takes a file the config may not
+ * list). Throws a ConfigError with every problem.
+ */
+export async function loadSinkFile(file: string, options: LoadConfigOptions): Promise<SinkConfig> {
+  const sink = await readSinkFile(file, options.env ?? process.env, options.sinkTypes);
+  if (sink.problems.length > 0 || sink.config === null) throw new ConfigError(sortProblems(sink.problems, [file]));
+  return sink.config;
+}
+
+interface ReadSinkFile {
+  /** The validated file; null when it has problems. */
+  config: SinkConfig | null;
+  /** Its `name`, where it is written (for the duplicate check across files); null when it has none. */
+  name: { value: string; at: { line: number; column: number } } | null;
+  problems: ConfigProblem[];
+}
+
+async function readSinkFile(file: string, env: Env, sinkTypes: Record<string, z.ZodObject>): Promise<ReadSinkFile> {
+  const sink = await loadYamlFile(file, env, 'sink file');
+  const problems = [...sink.problems];
+  if (sink.value === undefined) return { config: null, name: null, problems };
+  const ctx = sink.ctx!;
+  const raw = sink.value as Record<string, unknown>;
+  const name = typeof raw.name === 'string' ? { value: raw.name, at: ctx.positions.at(['name']) } : null;
+
+  const typeSchema = typeof raw.type === 'string' && Object.hasOwn(sinkTypes, raw.type) ? sinkTypes[raw.type] : undefined;
+  if (typeSchema === undefined) {
+    const known = `(known types: ${Object.keys(sinkTypes).sort().join(', ')})`;
+    const given = typeof raw.type === 'string' ? JSON.stringify(raw.type) : describeValue(raw.type);
+    const message = raw.type === undefined ? `required ${known}` : `unknown sink type ${given} ${known}`;
+    problems.push({ file, ...ctx.positions.at(['type']), path: 'type', message });
+    // Still check the common keys; the type's own keys cannot be judged.
+    const common = validateValue(sinkCommonSchema.omit({ type: true }).loose(), raw, ctx);
+    if (!common.ok) problems.push(...common.problems);
+    return { config: null, name, problems };
+  }
+  const result = validateValue(sinkFileSchema(raw.type as string, typeSchema), raw, ctx);
+  if (!result.ok) return { config: null, name, problems: [...problems, ...result.problems] };
+  return { config: problems.length > 0 ? null : ({ ...result.data, file: path.resolve(file) } as SinkConfig), name, problems };
 }
 
 interface LoadedYaml {
@@ -103,9 +128,7 @@ async function loadYamlFile(file: string, env: Env, role: 'main file' | 'sink fi
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? `${role} not found` : `cannot read ${role}: ${(err as Error).message}`;
-    return { value: undefined, raw: undefined, ctx: undefined, problems: [{ file, line: 0, column: 0, path: '', message }] };
+    return { value: undefined, raw: undefined, ctx: undefined, problems: [unreadableFile(file, role, err)] };
   }
   const yaml = parseYaml(file, text);
   const interpolation = interpolateDocument(yaml, env);
@@ -128,6 +151,20 @@ async function loadYamlFile(file: string, env: Env, role: 'main file' | 'sink fi
     return { value: undefined, raw: value, ctx, problems };
   }
   return { value: value as Record<string, unknown>, raw: value, ctx, problems };
+}
+
+/** A file that cannot be read: one line naming it, and a hint for its cause. */
+function unreadableFile(file: string, role: 'main file' | 'sink file', err: unknown): ConfigProblem {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = role === 'main file'
+    ? `check the path given to --config (a relative path starts at the current directory, ${process.cwd()})`
+    : `sink paths in the main file's \`sinks\` are relative to its directory`;
+  const [message, hint] =
+    code === 'ENOENT' ? [`${role} not found`, where]
+      : code === 'EISDIR' ? [`${role} is a directory`, role === 'main file' ? '--config names the main YAML file, not a directory' : where]
+        : code === 'EACCES' || code === 'EPERM' ? [`cannot read ${role}: permission denied`, `make it readable by the user slotline runs as (uid ${process.getuid?.() ?? '?'})`]
+          : [`cannot read ${role}: ${(err as Error).message}`, where];
+  return { file, line: 0, column: 0, path: '', message, hint };
 }
 
 /**

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_NORMALIZE_OPTIONS } from '../normalize/options.ts';
 import type { NormalizeOptions } from '../normalize/options.ts';
+import { httpSchema } from './http-schema.ts';
 import { count, durationMs, flag } from './schema-parts.ts';
 import { sizeSchema } from './sizes.ts';
 import { snapshotSchema } from './snapshot-schema.ts';
@@ -35,7 +36,7 @@ const skippedOperations = z
 
 const runtimeSchema = z
   .strictObject({
-    max_in_flight_bytes: sizeSchema(64 * 2 ** 20, 'Ceiling of event bytes read but not yet confirmed by every sink. Past it slotline stops reading and lets the slot hold the WAL.'),
+    max_in_flight_bytes: sizeSchema(16 * 2 ** 20, 'Ceiling of event bytes read but not yet confirmed by every sink. Past it slotline stops reading and lets the slot hold the WAL.'),
     batch_max_events: count(2048, 'Most events handed to a sink in one write.'),
     batch_max_bytes: sizeSchema(4 * 2 ** 20, 'Most event bytes handed to a sink in one write.'),
     linger_ms: durationMs(5, 'How long a partial batch waits for more events before it is written.'),
@@ -55,6 +56,10 @@ const runtimeSchema = z
 const logSchema = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe('`json`: one JSON object per line (for log collectors); `pretty`: time, level word, message and fields, for people; `auto`: pretty when stderr is a terminal, else JSON.'),
   })
   .prefault({})
   .describe('Logging.');
@@ -85,9 +90,17 @@ export const mainConfigSchema = z
     tombstones_on_delete: flag(true, 'Debezium `tombstones.on.delete`: follow each delete with a tombstone (null value) for log compaction.'),
     schemas_enable: flag(true, 'JsonConverter `schemas.enable`: wrap keys and values as `{schema, payload}`.'),
     unavailable_value_placeholder: z.string().default(d.unavailableValuePlaceholder).describe('Debezium `unavailable.value.placeholder`: stands for an unchanged TOAST value the server did not send.'),
+    debezium_compat: z
+      .enum(['lossless', 'strict'])
+      .default(d.debeziumCompat)
+      .describe(
+        '`lossless`: Debezium 3.6.1\'s events, except where Debezium leaves a column out (box, tsquery, money[], composite types, …) or loses a value (`name`, multi-dimensional arrays, NaN in numeric[], temporal array elements before 1582 or with microseconds, some unchanged TOAST values): there slotline keeps the data. '
+        + '`strict`: what Debezium 3.6.1 sends, those columns left out and those values lost alike, for consumers whose schemas must match Debezium\'s; where Debezium stops (a NOT NULL column whose value it cannot convert), slotline stops too. See docs/type-mapping.md, "debezium_compat".',
+      ),
     skipped_operations: skippedOperations,
     snapshot: snapshotSchema,
     runtime: runtimeSchema,
+    http: httpSchema,
     log: logSchema,
   })
   .describe('slotline main configuration file.');
@@ -95,7 +108,11 @@ export const mainConfigSchema = z
 export type MainConfig = z.output<typeof mainConfigSchema>;
 
 /** The normalizer's options; `database` is the captured database's name (the source knows it once connected). */
-export function normalizeOptionsOf(config: Pick<MainConfig, 'topic_prefix' | 'decimal_handling_mode' | 'time_precision_mode' | 'binary_handling_mode' | 'interval_handling_mode' | 'hstore_handling_mode' | 'money_fraction_digits' | 'unavailable_value_placeholder'>, database: string): NormalizeOptions {
+type NormalizeKeys =
+  | 'topic_prefix' | 'decimal_handling_mode' | 'time_precision_mode' | 'binary_handling_mode' | 'interval_handling_mode'
+  | 'hstore_handling_mode' | 'money_fraction_digits' | 'unavailable_value_placeholder' | 'debezium_compat';
+
+export function normalizeOptionsOf(config: Pick<MainConfig, NormalizeKeys>, database: string): NormalizeOptions {
   return {
     topicPrefix: config.topic_prefix,
     database,
@@ -106,5 +123,6 @@ export function normalizeOptionsOf(config: Pick<MainConfig, 'topic_prefix' | 'de
     hstoreHandlingMode: config.hstore_handling_mode,
     moneyFractionDigits: config.money_fraction_digits,
     unavailableValuePlaceholder: config.unavailable_value_placeholder,
+    debeziumCompat: config.debezium_compat,
   };
 }

@@ -27,8 +27,9 @@ export async function resolveSinkFiles(
   const files: string[] = [];
   const seen = new Set<string>();
   const problems: ConfigProblem[] = [];
-  const problem = (index: number | undefined, message: string) =>
-    problems.push({ file: mainFile, ...at(index), path: index === undefined ? 'sinks' : `sinks[${index}]`, message });
+  const hint = `sink paths are relative to the main file's directory, ${path.resolve(path.dirname(mainFile))}`;
+  const problem = (index: number | undefined, message: string, fix = hint) =>
+    problems.push({ file: mainFile, ...at(index), path: index === undefined ? 'sinks' : `sinks[${index}]`, message, hint: fix });
 
   for (const [i, entry] of entries.entries()) {
     const index = typeof spec === 'string' ? undefined : i;
@@ -42,7 +43,7 @@ export async function resolveSinkFiles(
           .map((d) => d.name)
           .sort();
         if (names.length === 0) {
-          problem(index, `no sink files (*.yaml, *.yml) in directory ${target}`);
+          problem(index, `no sink files (*.yaml, *.yml) in directory ${target}`, 'put one YAML file per sink there (config/sinks/ has samples), or list the files');
           continue;
         }
         found = names.map((name) => path.join(target, name));

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { flag } from './schema-parts.ts';
 import { tableGlobSchema } from './table-glob.ts';
+import { transformsSchema } from './transform-schema.ts';
 
 export const sinkCommonSchema = z.strictObject({
   name: z
@@ -22,6 +23,7 @@ export const sinkCommonSchema = z.strictObject({
     .default([])
     .meta({ description: 'Globs of tables left out even when `tables` matches them.', docType: 'list of glob' }),
   messages: flag(true, 'Also route logical decoding messages (`pg_logical_emit_message`, op `m`).'),
+  transforms: transformsSchema,
 });
 
 export type SinkCommon = z.output<typeof sinkCommonSchema>;

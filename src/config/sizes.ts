@@ -45,6 +45,18 @@ export function formatSize(bytes: number): string {
   return String(bytes);
 }
 
+/** Bytes for people, rounded: `0 B`, `512 B`, `1.2 KiB`, `3.4 MiB`, `1.0 GiB`. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 /** A size value: a number or a string with a unit, output in bytes (at least `min`: a zero ceiling would stall). */
 export function byteSize(min = 1) {
   return z.union([z.number(), z.string()]).transform((input, ctx) => {

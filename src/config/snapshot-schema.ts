@@ -14,7 +14,7 @@ export const snapshotSchema = z
       .enum(SNAPSHOT_MODES)
       .default('initial')
       .describe(
-        'Debezium `snapshot.mode`. `initial`: snapshot when slotline creates the slot (or when an earlier initial snapshot did not finish), then stream. ' +
+        'Debezium `snapshot.mode`. `initial`: snapshot when slotline creates the slot, when an earlier initial snapshot did not finish, or when the slot exists but slotline has no record of a snapshot for it (a slot made by hand: a warning says so), then stream. ' +
           '`no_data`: never snapshot, stream from the slot. `initial_only`: snapshot as `initial` would, then exit without streaming. ' +
           '`always`: snapshot on every start, then stream from the slot (rows changed since the slot\'s position arrive again). ' +
           '`when_needed`: like `initial`, and also when the slot was invalidated (its WAL is gone): the slot is dropped, recreated and the tables snapshotted.',

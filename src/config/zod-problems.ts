@@ -96,19 +96,31 @@ function isRootTypeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
 }
 
 function unknownKeyMessage(key: string, known: string[]): string {
-  const close = known.filter((k) => editDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
+  const close = closeKeys(key, known);
   if (close.length > 0) return `unknown key (did you mean ${close.map((k) => `"${k}"`).join(' or ')}?)`;
   return known.length > 0 ? `unknown key; known keys: ${known.join(', ')}` : 'unknown key';
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+/**
+ * The known keys a typo may have meant: at most one edit per four characters
+ * of the key (at least one), counting a swap of two neighbours as one edit
+ * (`outptu` → `output`), as typing errors are.
+ */
+export function closeKeys(key: string, known: readonly string[]): string[] {
+  return known.filter((k) => typoDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and transpositions of adjacent characters. */
+export function typoDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   }
-  return prev[b.length];
+  return d[a.length][b.length];
 }
 
 /**

@@ -32,6 +32,15 @@ export function placeholderBytes(placeholder: string): Buffer {
 }
 
 /**
+ * The placeholder as text, for string columns: its bytes read as UTF-8 (Java's
+ * `new String(bytes)`), so a `hex:` placeholder is its bytes, not its spelling;
+ * bytes that are not UTF-8 become U+FFFD, in Java as in Node.
+ */
+export function placeholderText(placeholder: string): string {
+  return placeholder.startsWith('hex:') ? placeholderBytes(placeholder).toString('utf8') : placeholder;
+}
+
+/**
  * bit(n)/varbit text (`101`, most significant bit first) → Debezium's Bits
  * value: the bit string read as an integer, little-endian, in as few bytes as
  * its highest set bit needs (an all-zero string gives no bytes at all), as

@@ -83,10 +83,10 @@ describe('insert, update, delete by replica identity', () => {
     );
     expect(events.map((e) => e.op)).toEqual(['d', 'c']);
     const [d, c] = events;
-    expect([d.key, d.after, d.keyChange]).toEqual([{ id: 1 }, null, { key: { id: 2 } }]);
+    expect([d.key, d.after, d.keyChange]).toEqual([{ id: 1 }, null, { key: { id: 2 }, header: '__debezium.newkey' }]);
     // NOT NULL columns missing from the key tuple: default if any (qty), else the type fallback (title).
     expect(d.before).toEqual({ id: 1, title: '', body: null, tags: null, qty: 1, data: null });
-    expect([c.key, c.before, c.keyChange]).toEqual([{ id: 2 }, null, { key: { id: 1 } }]);
+    expect([c.key, c.before, c.keyChange]).toEqual([{ id: 2 }, null, { key: { id: 1 }, header: '__debezium.oldkey' }]);
     expect(c.after).toEqual({ id: 2, title: 'T', body: 'B', tags: null, qty: 5, data: null });
     expect([d.source.lsn, c.source.lsn]).toEqual([4n, 4n]);
   });
@@ -117,6 +117,12 @@ describe('insert, update, delete by replica identity', () => {
     const attempt = () => normalizeInsert(docs(), ['x', 't', null, null, '1', null], OPTS, ctx(9n));
     expect(attempt).toThrow(ConversionError);
     expect(attempt).toThrow(/column "id" \(int4\)/);
+  });
+
+  it('a ConversionError never holds the value, only its length: it reaches logs and dead letters, and a sink may mask the column', () => {
+    const attempt = () => normalizeInsert(docs(), ['secret-ssn-123', 't', null, null, '1', null], OPTS, ctx(9n));
+    expect(attempt).toThrow('cannot convert column "id" (int4) value of 14 characters (not shown)');
+    expect(attempt).not.toThrow(/secret/);
   });
 
   it('estimates size from the column text without serializing', () => {

@@ -17,8 +17,9 @@
  */
 import type { Lsn } from '../lsn.ts';
 import type { ChangeEvent, Op, Row, SourceInfo, TableSchemas, Tuple } from '../types.ts';
-import { ConversionError } from './conversion-error.ts';
+import { ConversionError, NULL_TEXT, UNCHANGED_TOAST_TEXT } from './conversion-error.ts';
 import type { NormalizeOptions } from './options.ts';
+import { DEBEZIUM_FAILS, strictFailure } from './strict-compat.ts';
 import type { TableModel } from './table-model.ts';
 
 /** Debezium version reported in `source.version`. */
@@ -96,15 +97,18 @@ function buildRow(model: TableModel, tuple: Tuple, old?: { tuple: Tuple; row: Ro
     const text = tuple[c.index];
     if (text === null) {
       row[c.name] = c.nullValue;
+      if (c.nullValue === DEBEZIUM_FAILS) throw strictFailure(c.name, c.typeName, NULL_TEXT);
     } else if (text === undefined) {
       // Unchanged TOAST: the old tuple (REPLICA IDENTITY FULL) has the value; else the placeholder.
-      row[c.name] = old !== undefined && typeof old.tuple[c.index] === 'string' ? old.row[c.name] : c.toast;
+      const value = old !== undefined && typeof old.tuple[c.index] === 'string' ? old.row[c.name] : c.toast;
+      if (value === DEBEZIUM_FAILS) throw strictFailure(c.name, c.typeName, UNCHANGED_TOAST_TEXT);
+      row[c.name] = value;
     } else {
       textSize += text.length;
       try {
         row[c.name] = c.convert(text);
       } catch (err) {
-        throw new ConversionError(c.name, c.typeName, text, err);
+        throw err instanceof ConversionError ? err : new ConversionError(c.name, c.typeName, text, err);
       }
     }
   }
@@ -112,7 +116,7 @@ function buildRow(model: TableModel, tuple: Tuple, old?: { tuple: Tuple; row: Ro
 }
 
 function keyOf(model: TableModel, row: Row): Row | null {
-  if (model.keyColumns.length === 0) return null;
+  if (model.schemas.key === null) return null;
   const key: Row = {};
   for (const i of model.keyColumns) key[model.columns[i].name] = row[model.columns[i].name];
   return key;
@@ -156,9 +160,9 @@ export function normalizeUpdate(
   if (old !== undefined && oldTuple !== undefined && keyChanged(model, oldTuple, message.newTuple)) {
     const oldKey = keyOf(model, old.row)!;
     const deleted = makeEvent(model, options, ctx, 'd', oldKey, old.row, null, old.textSize);
-    deleted.keyChange = { key: newKey! };
+    deleted.keyChange = { key: newKey!, header: '__debezium.newkey' };
     const created = makeEvent(model, options, ctx, 'c', newKey, null, neu.row, neu.textSize);
-    created.keyChange = { key: oldKey };
+    created.keyChange = { key: oldKey, header: '__debezium.oldkey' };
     return [deleted, created];
   }
   return [makeEvent(model, options, ctx, 'u', newKey, old?.row ?? null, neu.row, neu.textSize + (old?.textSize ?? 0))];

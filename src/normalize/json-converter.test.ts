@@ -104,6 +104,8 @@ describe('writeValue', () => {
     ['map, int keys as pairs', { type: 'map', optional: false, keys: schema('int16', false), values: schema('float64', false) }, new Map([[3, 1]]), '[[3,1.0]]'],
     ['struct in schema order, nested default', struct('s', false, [field('b', schema('string', false)), field('a', withDefault(schema('string', true), 'x'))]), { a: null, b: 'y' }, '{"b":"y","a":"x"}'],
     ['string control chars in upper-case hex', schema('string', false), '\u001f\u007f\t', '"\\u001F\u007f\\t"'],
+    // Seen beside Debezium 3.6.1 (test/e2e/transforms-parity.test.ts): Jackson escapes each surrogate, not other non-ASCII.
+    ['string beyond the BMP as escaped surrogates', schema('string', false), 'ü😀', '"ü\\uD83D\\uDE00"'],
   ];
   it.each(cases)('%s', (_label, s, value, json) => {
     expect(writeValue(s, value)).toBe(json);

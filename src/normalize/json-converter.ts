@@ -9,7 +9,8 @@
  * (`replace.null.with.default`, on by default — why `source.snapshot` reads "false").
  *
  * Hot path: writers are compiled once per schema object and cached; schema JSON
- * is built once per TableSchemas. No JSON.stringify per event.
+ * is built once per TableSchemas (per relation version), as text and as bytes,
+ * and payloads are spliced into it. No JSON.stringify per event.
  */
 import type { ChangeEvent, ConnectSchema, Row, SourceInfo, TableSchemas } from '../types.ts';
 import { SOURCE_SCHEMA, TRANSACTION_SCHEMA } from './connect-schemas.ts';
@@ -157,19 +158,90 @@ function buildSchemaJson(schema: ConnectSchema, fieldName: string | undefined): 
 
 // ─── records ────────────────────────────────────────────────────────────────
 
-/** The Kafka record key, or null for a null key (no key columns, truncate). */
-export function serializeKey(event: ChangeEvent, options: JsonConverterOptions = {}): string | null {
+/**
+ * A record's JSON in two parts: with schemas, `prefix` is `{"schema":…,"payload":`
+ * (the same object for every record of a relation version, so it is serialized
+ * once) and the record is prefix + payload + `}`; without, prefix is null and
+ * the record is the payload alone. Sinks that write bytes splice the parts
+ * into their buffers; the others join them (serializeKey, serializeValue).
+ */
+export interface RecordJson {
+  prefix: SchemaPrefix | null;
+  payload: string;
+}
+
+/** `{"schema":<schema JSON>,"payload":` as text and as UTF-8 bytes, built once per schema object. */
+export interface SchemaPrefix {
+  text: string;
+  bytes: Buffer;
+}
+
+const prefixCache = new WeakMap<ConnectSchema, SchemaPrefix>();
+
+function schemaPrefix(schema: ConnectSchema): SchemaPrefix {
+  let prefix = prefixCache.get(schema);
+  if (prefix === undefined) {
+    const text = `{"schema":${schemaJson(schema)},"payload":`;
+    prefix = { text, bytes: Buffer.from(text) };
+    prefixCache.set(schema, prefix);
+  }
+  return prefix;
+}
+
+/** The parts of the Kafka record key, or null for a null key (no key columns, truncate). */
+export function keyJson(event: ChangeEvent, options: JsonConverterOptions = {}): RecordJson | null {
   const schema = event.schemas.key;
   if (schema === null || event.key === null) return null;
   const payload = writerFor(schema, options.replaceNullWithDefault ?? true)(event.key);
-  return options.schemasEnable === false ? payload : `{"schema":${schemaJson(schema)},"payload":${payload}}`;
+  return { prefix: options.schemasEnable === false ? null : schemaPrefix(schema), payload };
+}
+
+/** The parts of the Kafka record value (the envelope, or MessageValue for `op: m`). Tombstones are the sink's business. */
+export function valueJson(event: ChangeEvent, options: JsonConverterOptions = {}): RecordJson {
+  const replace = options.replaceNullWithDefault ?? true;
+  const payload = event.op === 'm' ? messagePayload(event, replace) : envelopePayload(event, replace);
+  return { prefix: options.schemasEnable === false ? null : schemaPrefix(event.schemas.envelope), payload };
+}
+
+/** The parts of any value under its schema (a transformed record's key or value). */
+export function schemaValueJson(part: { schema: ConnectSchema; value: unknown }, options: JsonConverterOptions = {}): RecordJson {
+  const payload = writerFor(part.schema, options.replaceNullWithDefault ?? true)(part.value);
+  return { prefix: options.schemasEnable === false ? null : schemaPrefix(part.schema), payload };
+}
+
+/** A record's JSON as one string. */
+export function joinJson(json: RecordJson): string {
+  return json.prefix === null ? json.payload : `${json.prefix.text}${json.payload}}`;
+}
+
+/** The Kafka record key, or null for a null key (no key columns, truncate). */
+export function serializeKey(event: ChangeEvent, options: JsonConverterOptions = {}): string | null {
+  const json = keyJson(event, options);
+  return json === null ? null : joinJson(json);
 }
 
 /** The Kafka record value (the envelope, or MessageValue for `op: m`). Tombstones are the sink's business. */
 export function serializeValue(event: ChangeEvent, options: JsonConverterOptions = {}): string {
-  const replace = options.replaceNullWithDefault ?? true;
-  const payload = event.op === 'm' ? messagePayload(event, replace) : envelopePayload(event, replace);
-  return options.schemasEnable === false ? payload : `{"schema":${schemaJson(event.schemas.envelope)},"payload":${payload}}`;
+  return joinJson(valueJson(event, options));
+}
+
+/**
+ * The records an event becomes, as text: the envelope (or a transform's
+ * record) and the tombstone that follows it when there is one. For sinks that
+ * print records; the Kafka sink builds the same from bytes.
+ */
+export function serializeRecords(event: ChangeEvent, options: JsonConverterOptions, tombstonesOnDelete: boolean): Array<{ key: string | null; value: string | null }> {
+  const record = event.record;
+  if (record === undefined) {
+    const key = serializeKey(event, options);
+    const out = [{ key, value: serializeValue(event, options) as string | null }];
+    if (event.op === 'd' && tombstonesOnDelete) out.push({ key, value: null });
+    return out;
+  }
+  const key = record.key === undefined ? serializeKey(event, options) : record.key && joinJson(schemaValueJson(record.key, options));
+  const out = [{ key, value: record.value && joinJson(schemaValueJson(record.value, options)) }];
+  if (record.tombstone) out.push({ key, value: null });
+  return out;
 }
 
 function envelopePayload(event: ChangeEvent, replace: boolean): string {
@@ -194,6 +266,6 @@ function transaction(replace: boolean): string {
 
 /** Pre-builds the schema JSON of a table, so the first event does not pay for it. */
 export function warmSchemas(schemas: TableSchemas): void {
-  if (schemas.key !== null) schemaJson(schemas.key);
-  schemaJson(schemas.envelope);
+  if (schemas.key !== null) schemaPrefix(schemas.key);
+  schemaPrefix(schemas.envelope);
 }

@@ -4,7 +4,8 @@
  *   node src/normalize/normalize.bench.ts [seconds per case]
  */
 import { normalizeInsert, normalizeUpdate, type EventContext } from './change-events.ts';
-import { serializeKey, serializeValue } from './json-converter.ts';
+import { createRecordBytes } from '../../connectors/kafka/kafka-records.ts';
+import { keyJson, serializeKey, serializeValue, valueJson } from './json-converter.ts';
 import { buildTableModel } from './table-model.ts';
 import { lookup, numericMod, options, relation } from './testing.ts';
 
@@ -58,6 +59,11 @@ run('insert + key + value JSON, schemas.enable=false', (i) => {
 run('… + Buffer.from(value) (what a producer does)', (i) => {
   const e = normalizeInsert(model, tuple(i), OPTS, ctx(i));
   return Buffer.from(serializeKey(e)!).length + Buffer.from(serializeValue(e)).length;
+});
+const recordBytes = createRecordBytes();
+run('… as record bytes, schema prefix spliced (Kafka sink)', (i) => {
+  const e = normalizeInsert(model, tuple(i), OPTS, ctx(i));
+  return recordBytes.of(keyJson(e)!).length + recordBytes.of(valueJson(e)).length;
 });
 run('update (DEFAULT identity) + JSON, schemas.enable=true', (i) => {
   const [e] = normalizeUpdate(model, { newTuple: tuple(i) }, OPTS, ctx(i));

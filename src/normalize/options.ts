@@ -13,6 +13,12 @@ export interface NormalizeOptions {
   moneyFractionDigits: number;
   /** Debezium `unavailable.value.placeholder`, for unchanged TOAST values. */
   unavailableValuePlaceholder: string;
+  /**
+   * `lossless`: Debezium's mapping, except where Debezium 3.6.1 drops a column or
+   * loses its value; there we keep the data. `strict`: Debezium 3.6.1's events
+   * exactly, those columns dropped and those values lost (strict-compat.ts).
+   */
+  debeziumCompat: 'lossless' | 'strict';
   /** `source.version` in every event; defaults to the Debezium release whose output we match (3.6.1.Final). */
   debeziumVersion?: string;
 }
@@ -25,4 +31,5 @@ export const DEFAULT_NORMALIZE_OPTIONS: Omit<NormalizeOptions, 'topicPrefix' | '
   hstoreHandlingMode: 'json',
   moneyFractionDigits: 2,
   unavailableValuePlaceholder: '__debezium_unavailable_value',
+  debeziumCompat: 'lossless',
 };

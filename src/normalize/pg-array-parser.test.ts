@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePgArray } from './pg-array-parser.ts';
+import { outerLength, parsePgArray } from './pg-array-parser.ts';
 
 describe('parsePgArray', () => {
   const cases: [text: string, elements: (string | null)[], dimensions: number][] = [
@@ -24,5 +24,16 @@ describe('parsePgArray', () => {
 
   it.each(['1,2', '{1,2', '{"a}'])('rejects malformed %s', (text) => {
     expect(() => parsePgArray(text)).toThrow(/malformed array/);
+  });
+});
+
+describe('outerLength', () => {
+  it.each([
+    ['{{1,2},{3,4},{5,6}}', 3],
+    ['{{{1,2},{3,4}},{{5,6},{7,8}}}', 2],
+    ['[0:1][1:2]={{1,2},{3,4}}', 2],
+    ['{{"{a}","}"},{"\\"",x}}', 2],
+  ])('%s has %i sub-arrays', (text, n) => {
+    expect(outerLength(text)).toBe(n);
   });
 });

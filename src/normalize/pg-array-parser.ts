@@ -91,3 +91,27 @@ function malformed(text: string): Error {
   const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
   return new Error(`malformed array text: ${shown}`);
 }
+
+/**
+ * The number of elements in the first dimension of a multi-dimensional array's
+ * text (`{{1,2},{3,4},{5,6}}` → 3): the sub-arrays at depth 1. Quoted elements
+ * may hold braces, so quotes and backslashes are skipped over.
+ */
+export function outerLength(text: string): number {
+  let i = text.charCodeAt(0) === 91 ? text.indexOf('=') + 1 : 0;
+  let depth = 0;
+  let count = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+    } else if (c === OPEN) {
+      if (depth === 1) count++;
+      depth++;
+    } else if (c === CLOSE) {
+      depth--;
+      if (depth === 0) break;
+    }
+  }
+  return count;
+}

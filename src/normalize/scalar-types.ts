@@ -66,7 +66,7 @@ export function scalarMapping(type: PgTypeInfo, typmod: number, options: Options
     case 'float8':
       return { schema: schema('float64', false), convert: toFloat64, fallback: 0 };
     case 'numeric':
-      return numericMapping(typmod, options);
+      return numericMapping(numericTypmod(typmod), options);
     case 'money':
       return moneyMapping(options);
     case 'char':
@@ -163,8 +163,8 @@ function extensionMapping(type: PgTypeInfo, options: Options): ScalarMapping | u
   }
 }
 
-function numericMapping(typmod: number, options: Options): ScalarMapping {
-  const mod = numericTypmod(typmod);
+/** numeric with a decoded type modifier (null: unconstrained). */
+export function numericMapping(mod: { precision: number; scale: number } | null, options: Options): ScalarMapping {
   const mode = options.decimalHandlingMode;
   if (mode === 'double') return { schema: schema('float64', false), convert: toFloat64, fallback: 0 };
   if (mode === 'string') {

@@ -15,7 +15,7 @@ const custom = (oid: number, name: string, extra: Partial<PgTypeInfo>): PgTypeIn
 export const T = {
   mood: 90001, moodArray: 90002, price: 90003, priceAlias: 90004, priceArray: 90005, hstore: 90006, hstoreArray: 90007,
   ltree: 90008, citext: 90009, vector: 90010, halfvec: 90011, sparsevec: 90012, geometry: 90013, geography: 90014,
-  pair: 90015, email: 90016, citextArray: 90017, moodDomain: 90018,
+  pair: 90015, email: 90016, citextArray: 90017, moodDomain: 90018, ltreeArray: 90019, textArrayDomain: 90020,
 } as const;
 
 const CUSTOM = new Map<number, PgTypeInfo>([
@@ -38,6 +38,9 @@ const CUSTOM = new Map<number, PgTypeInfo>([
   [T.pair, custom(T.pair, 'pair', { kind: 'composite', category: 'C' })],
   [T.email, custom(T.email, 'email', { kind: 'domain', category: 'S', baseOid: 25, notNull: true })],
   [T.moodDomain, custom(T.moodDomain, 'mood_domain', { kind: 'domain', category: 'E', baseOid: T.mood })],
+  [T.ltreeArray, custom(T.ltreeArray, '_ltree', { kind: 'array', category: 'A', elementOid: T.ltree })],
+  // CREATE DOMAIN textarr AS text[];
+  [T.textArrayDomain, custom(T.textArrayDomain, 'textarr', { kind: 'domain', category: 'A', baseOid: 1009 })],
 ]);
 
 export function lookup(oid: number): PgTypeInfo {

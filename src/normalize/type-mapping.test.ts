@@ -213,14 +213,14 @@ const cases: Case[] = [
 
 describe('mapColumnType', () => {
   it.each(cases)('%s', (_label, oid, typmod, text, schema, value, opts) => {
-    const mapping = mapColumnType(oid, typmod, lookup, options(opts));
+    const mapping = mapColumnType(oid, typmod, lookup, options(opts))!;
     expect(schemaJson(mapping.schema)).toBe(schema);
     expect(writeValue(mapping.schema, mapping.convert(text))).toBe(value);
   });
 
   it('marks the types Debezium drops as our text fallback', () => {
-    expect(mapColumnType(603, -1, lookup, options()).via).toBe('text');
-    expect(mapColumnType(OID.int4, -1, lookup, options()).via).toBe('debezium');
+    expect(mapColumnType(603, -1, lookup, options())!.via).toBe('text');
+    expect(mapColumnType(OID.int4, -1, lookup, options())!.via).toBe('debezium');
   });
 });
 
@@ -250,7 +250,7 @@ describe('NOT NULL fallbacks (JdbcValueConverters.convertValue)', () => {
     ['enum', T.mood, -1, '""'],
   ];
   it.each(fallbacks)('%s', (_label, oid, typmod, value, opts) => {
-    const mapping = mapColumnType(oid, typmod, lookup, options(opts));
+    const mapping = mapColumnType(oid, typmod, lookup, options(opts))!;
     expect(writeValue(mapping.schema, mapping.fallback)).toBe(value);
   });
 });
@@ -273,9 +273,12 @@ describe('unchanged-TOAST placeholders (UnchangedToastedPlaceholder)', () => {
     ['numeric has none', OID.numeric, 'null'],
     ['text fallback types', 603, P],
     ['custom placeholder as hex', OID.bytea, '"3q2+7w=="', { unavailableValuePlaceholder: 'hex:deadbeef' }],
+    // Java's new String(bytes): the bytes read as UTF-8, U+FFFD for what is not (printed so by Debezium 3.6.1).
+    ['custom hex placeholder in a text column', OID.text, '"\uFFFD\uFFFD\\u0000\uFFFD"', { unavailableValuePlaceholder: 'hex:cafe00ff' }],
+    ['custom hex placeholder in a text[]', 1009, '["\uFFFD\uFFFD\\u0000\uFFFD"]', { unavailableValuePlaceholder: 'hex:cafe00ff' }],
   ];
   it.each(placeholders)('%s', (_label, oid, value, opts) => {
-    const mapping = mapColumnType(oid, -1, lookup, options(opts));
+    const mapping = mapColumnType(oid, -1, lookup, options(opts))!;
     expect(writeValue(mapping.schema, mapping.toast)).toBe(value);
   });
 });

@@ -5,9 +5,11 @@
  * supports the element type. Where Debezium would drop the column (unknown,
  * composite and most geometric types, unsupported arrays, arrays of domains),
  * we keep it as an optional STRING holding Postgres' text (docs/type-mapping.md).
+ * With `debezium_compat: strict` the mapping is Debezium's own, losses and all
+ * (strict-compat.ts): undefined for a column Debezium leaves out.
  */
 import type { ConnectSchema } from '../types.ts';
-import { placeholderBytes } from './binary.ts';
+import { placeholderBytes, placeholderText } from './binary.ts';
 import { arrayOf, schema, withOptional } from './connect-schemas.ts';
 import { hstoreJson } from './hstore.ts';
 import { javaNameUuidFromBytes } from './java-compat.ts';
@@ -15,6 +17,7 @@ import type { NormalizeOptions } from './options.ts';
 import { parsePgArray } from './pg-array-parser.ts';
 import type { PgTypeInfo, TypeLookup } from './pg-types.ts';
 import { scalarMapping, type ScalarMapping } from './scalar-types.ts';
+import { strictColumnMapping, strictScalarMapping } from './strict-compat.ts';
 
 export interface ColumnMapping extends ScalarMapping {
   /** The unchanged-TOAST placeholder for this column (null where Debezium has none). */
@@ -51,19 +54,29 @@ export function resolveDomain(type: PgTypeInfo, typmod: number, lookup: TypeLook
   return { type: t, typmod: mod };
 }
 
-export function mapColumnType(typeOid: number, typmod: number, lookup: TypeLookup, options: Options): ColumnMapping {
-  const { type, typmod: mod } = resolveDomain(lookup(typeOid), typmod, lookup);
+/** The column's mapping; undefined only in strict mode, for a column Debezium leaves out. */
+export function mapColumnType(typeOid: number, typmod: number, lookup: TypeLookup, options: Options): ColumnMapping | undefined {
+  const declared = lookup(typeOid);
+  if (options.debeziumCompat !== 'strict') return losslessMapping(declared, typmod, lookup, options, scalarMapping);
+  return strictColumnMapping(losslessMapping(declared, typmod, lookup, options, strictScalarMapping), declared, typmod, options);
+}
+
+/** A scalar type's mapping, as a column (`element` false) or as an array's element. */
+type ScalarMapper = (type: PgTypeInfo, typmod: number, options: Options, element: boolean) => ScalarMapping | undefined;
+
+function losslessMapping(declared: PgTypeInfo, typmod: number, lookup: TypeLookup, options: Options, scalarOf: ScalarMapper): ColumnMapping {
+  const { type, typmod: mod } = resolveDomain(declared, typmod, lookup);
   if (type.kind === 'array') {
-    const array = arrayMapping(type, mod, lookup, options);
+    const array = arrayMapping(type, mod, lookup, options, scalarOf);
     if (array !== undefined) return array;
   } else {
-    const scalar = scalarMapping(type, mod, options);
+    const scalar = scalarOf(type, mod, options, false);
     if (scalar !== undefined) return { ...scalar, toast: scalarToast(scalar.schema, type, options), via: 'debezium', rootType: type };
   }
   return textFallback(type, options);
 }
 
-function arrayMapping(type: PgTypeInfo, typmod: number, lookup: TypeLookup, options: Options): ColumnMapping | undefined {
+function arrayMapping(type: PgTypeInfo, typmod: number, lookup: TypeLookup, options: Options, scalarOf: ScalarMapper): ColumnMapping | undefined {
   const element = lookup(type.elementOid);
   let optionalElements: boolean;
   if (element.kind === 'enum') optionalElements = false;
@@ -74,7 +87,7 @@ function arrayMapping(type: PgTypeInfo, typmod: number, lookup: TypeLookup, opti
   } else if (EXTENSION_OPTIONAL_ELEMENT_ARRAYS.has(element.name)) optionalElements = true;
   else if (EXTENSION_GENERIC_ELEMENT_ARRAYS.has(element.name)) optionalElements = false;
   else return undefined; // arrays of domains and other custom types: Debezium drops them
-  const item = scalarMapping(element, typmod, options);
+  const item = scalarOf(element, typmod, options, true);
   if (item === undefined) return undefined;
   const convertElement = item.convert;
   const mapping: ScalarMapping = {
@@ -92,7 +105,7 @@ function textFallback(type: PgTypeInfo, options: Options): ColumnMapping {
     convert: (t) => t,
     fallback: null,
     alwaysOptional: true,
-    toast: options.unavailableValuePlaceholder,
+    toast: placeholderText(options.unavailableValuePlaceholder),
     via: 'text',
     rootType: type,
   };
@@ -100,21 +113,20 @@ function textFallback(type: PgTypeInfo, options: Options): ColumnMapping {
 
 /** Debezium's UnchangedToastedPlaceholder, by the column's value shape. */
 function scalarToast(s: ConnectSchema, type: PgTypeInfo, options: Options): unknown {
-  const placeholder = options.unavailableValuePlaceholder;
+  const placeholder = placeholderText(options.unavailableValuePlaceholder);
   if (type.name === 'hstore' && type.schema !== 'pg_catalog') {
     return options.hstoreHandlingMode === 'map'
       ? new Map([[placeholder, placeholder]])
       : hstoreJson([[placeholder, placeholder]]);
   }
   if (s.type === 'string') return placeholder;
-  if (s.type === 'bytes' && type.name === 'bytea') return placeholderBytes(placeholder);
+  if (s.type === 'bytes' && type.name === 'bytea') return placeholderBytes(options.unavailableValuePlaceholder);
   // Debezium has no placeholder for other shapes (its conversion fails and the field is null).
   return null;
 }
 
 function arrayToast(element: PgTypeInfo, item: ConnectSchema, options: Options): unknown {
-  const placeholder = options.unavailableValuePlaceholder;
-  const bytes = placeholderBytes(placeholder);
+  const bytes = placeholderBytes(options.unavailableValuePlaceholder);
   const signedBytes = [...bytes].map((b) => (b > 127 ? b - 256 : b));
   switch (item.type) {
     case 'string':

@@ -9,6 +9,8 @@
 import type { Logger } from 'pino';
 import type { Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
+import type { Telemetry } from '../observe/telemetry.ts';
+import type { TableScope } from '../source/table-scope.ts';
 import { SNAPSHOT_PREFIX, type WindowMarks } from '../snapshot/incremental-windows.ts';
 import type { ChangeEvent, Op, PgoutputMessage } from '../types.ts';
 import { NO_TX, type ChangeNormalizer, type TxContext } from './change-normalizer.ts';
@@ -20,13 +22,22 @@ export const HEARTBEAT_PREFIX = 'slotline.heartbeat';
 export interface ChangeRouterOptions {
   normalizer: ChangeNormalizer;
   router: Router;
+  /** The captured tables (source.tables); changes of other published tables are dropped here. */
+  scope: TableScope;
   runners: readonly SinkRunner[];
   skippedOperations: ReadonlySet<Op>;
-  /** Where the stream resumed: the first `lastCommitLsn`, as Debezium uses its stored offset. */
-  startLsn: Lsn;
+  /**
+   * The first transaction's `lastCommitLsn` (source.sequence[0]): where the stream
+   * resumed, as Debezium uses its stored offset; null on a slot this start created,
+   * where no earlier commit is known (Debezium sends `[null, lsn]` then too).
+   */
+  resumedCommitLsn: Lsn | null;
   logger: Logger;
   /** Watermark windows of re-snapshots in progress (slotline snapshot); their marks are handled here. */
   snapshotMarks?: WindowMarks;
+  telemetry?: Telemetry;
+  /** Called at each commit read, with its end LSN and commit time (µs since the epoch). */
+  onCommit?: (endLsn: Lsn, commitTimeUs: bigint) => void;
 }
 
 export interface ChangeRouter {
@@ -40,14 +51,15 @@ export interface ChangeRouter {
 }
 
 export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
-  const { normalizer, router, runners, skippedOperations, snapshotMarks } = options;
+  const { normalizer, router, scope, runners, skippedOperations, snapshotMarks, telemetry } = options;
   let tx: TxContext | null = null;
-  let lastCommitLsn: Lsn | null = options.startLsn;
+  let lastCommitLsn: Lsn | null = options.resumedCommitLsn;
   const stats = { transactions: 0, events: 0 };
 
   const deliver = (event: ChangeEvent, targets: readonly number[]): void => {
     for (const i of targets) runners[i].push(event);
     stats.events++;
+    telemetry?.countReceived(event);
   };
 
   const deliverAll = (events: ChangeEvent[], targets: readonly number[]): void => {
@@ -69,13 +81,18 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
         case 'origin':
           if (tx) tx.origin = { name: message.name, lsn: message.originLsn };
           return;
-        case 'relation':
-          return normalizer.relation(message.relation);
+        case 'relation': {
+          const built = normalizer.relation(message.relation);
+          const admitted = scope.admit(message.relation);
+          if (!built && !admitted) return;
+          return Promise.all([built, admitted]).then(() => undefined);
+        }
         case 'type':
           return; // the catalog resolves types by OID when a Relation names them
         case 'insert':
         case 'update':
         case 'delete': {
+          if (!scope.captured(message.relationId)) return;
           const table = normalizer.table(message.relationId);
           const targets = router.sinksFor(table.schema, table.table);
           if (targets.length === 0) return;
@@ -86,7 +103,9 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
         }
         case 'truncate': {
           if (skippedOperations.has('t')) return;
-          const events = normalizer.truncate(message, requireTx(tx, message.tag), lsn);
+          const relationIds = message.relationIds.filter((id) => scope.captured(id));
+          if (relationIds.length === 0) return;
+          const events = normalizer.truncate({ ...message, relationIds }, requireTx(tx, message.tag), lsn);
           for (const event of events) deliver(event, router.sinksFor(event.schema, event.table));
           return;
         }
@@ -114,6 +133,8 @@ export function createChangeRouter(options: ChangeRouterOptions): ChangeRouter {
         }
         case 'commit':
           commitMark(message.commitLsn, message.endLsn);
+          telemetry?.transactionReceived(message.endLsn, message.commitTimeUs);
+          options.onCommit?.(message.endLsn, message.commitTimeUs);
           // Debezium's lsn_commit (source.sequence[0]): where the previous Commit arrived, i.e. its end LSN.
           lastCommitLsn = message.endLsn;
           tx = null;

@@ -12,10 +12,12 @@ import { createCheckpointer, type Checkpointer } from '../checkpoint/checkpointe
 import { describeError, errorKind } from '../errors.ts';
 import { formatLsn, type Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
+import type { Telemetry } from '../observe/telemetry.ts';
 import type { IncrementalSnapshots } from '../snapshot/incremental-snapshot.ts';
 import type { SnapshotFeed } from '../snapshot/snapshot-runner.ts';
 import type { ReplicationStream, ReplicationHandlers } from '../source/replication-stream.ts';
 import type { Sink } from '../sink.ts';
+import type { TableScope } from '../source/table-scope.ts';
 import type { Op, PgoutputMessage } from '../types.ts';
 import { backoffDelay, type RetryPolicy } from './backoff.ts';
 import { createChangeRouter } from './change-router.ts';
@@ -24,15 +26,19 @@ import { createInFlightBudget } from './in-flight-budget.ts';
 import { createSinkRunner, type SinkRunner } from './sink-runner.ts';
 
 export interface PipelineOptions {
-  /** Opens a replication stream; called again after each connection loss. */
-  openStream(handlers: ReplicationHandlers): ReplicationStream;
+  /** Opens a replication stream; called again after each connection loss. A rejection counts as a failed connect. */
+  openStream(handlers: ReplicationHandlers): ReplicationStream | Promise<ReplicationStream>;
+  /** Started by the caller (before the slot exists); stopped by run() when it ends. */
   sinks: readonly Sink[];
   /** Per-sink batching; index-aligned with `sinks`. */
   batching: readonly { maxEvents: number; maxBytes: number; lingerMs: number }[];
   router: Router;
+  scope: TableScope;
   normalizer: ChangeNormalizer;
   /** The slot's confirmed position: where streaming starts. */
   startLsn: Lsn;
+  /** True when this start created the slot: the first transaction then has no known previous commit. */
+  slotCreated: boolean;
   skippedOperations: ReadonlySet<Op>;
   maxInFlightBytes: number;
   sinkRetry: RetryPolicy;
@@ -51,6 +57,10 @@ export interface PipelineOptions {
   beforeStreaming?: (feed: SnapshotFeed) => Promise<'stream' | 'stop'>;
   /** Re-snapshots while streaming: started with the first stream, stopped with the pipeline. */
   incremental?: IncrementalSnapshots;
+  /** What the pipeline reports for metrics, /status and the probes. */
+  telemetry: Telemetry;
+  /** Called at each commit read from the slot, with its end LSN and commit time (µs since the epoch). */
+  onCommit?: (endLsn: Lsn, commitTimeUs: bigint) => void;
 }
 
 export interface Pipeline {
@@ -60,11 +70,11 @@ export interface Pipeline {
   stop(reason?: string): Promise<void>;
   readonly checkpointer: Checkpointer;
   /** Counters for logs, tests and the benchmark. */
-  stats(): { transactions: number; events: number; confirmedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number };
+  stats(): { transactions: number; events: number; confirmedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number; pausedBy: string[] };
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const { logger } = options;
+  const { logger, telemetry } = options;
   const checkpointer = createCheckpointer(options.sinks.map((s) => s.name), options.startLsn);
   const pauseReasons = new Set<string>();
   let stream: ReplicationStream | null = null;
@@ -98,9 +108,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (!over) queueMicrotask(() => void (pumping ? undefined : pump()));
   });
 
+  telemetry.inFlightBytes = () => budget.used;
+  telemetry.pausedBy = () => [...pauseReasons];
+
   const fail = (err: unknown): void => {
     if (fatalError) return;
     fatalError = err;
+    telemetry.failure = describeError(err);
+    telemetry.state = 'failed';
     logger.error({ err: describeError(err) }, 'pipeline failed');
     void shutdown();
   };
@@ -119,17 +134,26 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         maybeSendStatus(false);
       },
       onFatal: fail,
+      telemetry: { telemetry, sink: telemetry.sink(sink.name) },
     }),
   );
+  runners.forEach((runner) => {
+    const sink = telemetry.sink(runner.name);
+    sink.checkpoint ??= options.startLsn;
+    sink.idle = () => runner.idle();
+  });
 
   const changes = createChangeRouter({
     normalizer: options.normalizer,
     router: options.router,
+    scope: options.scope,
+    telemetry,
     runners,
     skippedOperations: options.skippedOperations,
-    startLsn: options.startLsn,
+    resumedCommitLsn: options.slotCreated ? null : options.startLsn,
     logger,
     snapshotMarks: options.incremental?.marks,
+    onCommit: options.onCommit,
   });
 
   // Inbound messages are handled in order; a handler that must wait (catalog
@@ -169,9 +193,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const snapshotFeed: SnapshotFeed = {
     push(event) {
       for (const i of options.router.sinksFor(event.schema, event.table)) runners[i].push(event);
+      telemetry.countReceived(event);
     },
     endChunk(lsn) {
       for (const runner of runners) runner.pushCommit(lsn, lsn);
+    },
+    get full() {
+      return pauseReasons.has('budget') && !stopping;
     },
     room: () => (pauseReasons.has('budget') && !stopping ? new Promise<void>((resolve) => roomWaiters.push(resolve)) : Promise.resolve()),
     drained: async () => {
@@ -189,6 +217,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const now = Date.now();
     if (!force && (lsn === lastSent || now - lastSentAt < 200)) return;
     stream.sendStatus(lsn, replyRequested);
+    telemetry.confirmed(lsn);
     if (lsn !== lastSent) logger.debug({ confirmedLsn: formatLsn(lsn), lagging: checkpointer.laggingSink() }, 'confirmed');
     lastSent = lsn;
     lastSentAt = now;
@@ -196,10 +225,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   const handlers: ReplicationHandlers = {
     onMessage(lsn, message) {
+      if (lsn > telemetry.receivedLsn) telemetry.receivedLsn = lsn;
+      telemetry.lastInboundAt = Date.now();
       inbox.push([lsn, message]);
       if (!pumping) void pump();
     },
     onKeepalive(walEnd, replyRequested) {
+      telemetry.observeWalEnd(walEnd);
+      telemetry.lastInboundAt = Date.now();
       checkpointer.observeWalEnd(walEnd);
       maybeSendStatus(replyRequested);
     },
@@ -211,10 +244,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   /** Starts one replication session; `died` settles when it ends, for whatever reason. */
   const streamOnce = async (): Promise<{ died: Promise<Error> }> => {
     const died = new Promise<Error>((resolve) => (streamDied = resolve));
-    stream = options.openStream(handlers);
+    stream = await options.openStream(handlers);
     const from = checkpointer.confirmable(false);
     await stream.start(from);
     setPaused('resume', false); // apply any pause reasons still in force to the new socket
+    telemetry.streaming = true;
+    telemetry.lastInboundAt = Date.now();
+    if (!stopping) telemetry.state = 'streaming';
     logger.info({ from: formatLsn(from) }, 'streaming');
     return { died };
   };
@@ -222,9 +258,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    if (telemetry.state !== 'failed') telemetry.state = 'stopping';
     wakeRoomWaiters();
     options.incremental?.stop();
-    stream?.pause();
+    // A pause reason of its own: the budget's release as the sinks drain must not
+    // resume the socket, or a stop under load streams on (to the end of a replay's
+    // window) instead of draining what was read.
+    setPaused('stopping', true);
     const drained = Promise.all(runners.map((r) => r.drained()));
     const timedOut = await Promise.race([
       drained.then(() => false),
@@ -240,12 +280,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   return {
     checkpointer,
     async run() {
-      for (const sink of options.sinks) await sink.start();
       let statusTimer: NodeJS.Timeout | null = null;
       let heartbeatTimer: NodeJS.Timeout | null = null;
       let incrementalStarted = false;
       try {
-        if (options.beforeStreaming) {
+        if (options.beforeStreaming && !stopping) {
+          telemetry.state = 'snapshotting';
           const next = await options.beforeStreaming(snapshotFeed).catch((err) => {
             fail(err);
             return 'stop' as const;
@@ -279,12 +319,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           }
           await stream?.stop();
           stream = null;
+          telemetry.streaming = false;
           if (stopping) break;
           if (errorKind(err) === 'operator') {
             // e.g. a frame we cannot decode: reconnecting would read it again.
             fail(err);
             break;
           }
+          telemetry.state = 'reconnecting';
+          telemetry.reconnects++;
           changes.reset();
           options.incremental?.marks.restart(checkpointer.confirmable(false));
           inbox = [];
@@ -298,6 +341,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (statusTimer) clearInterval(statusTimer);
         if (heartbeatTimer) clearInterval(heartbeatTimer);
         await stream?.stop();
+        telemetry.streaming = false;
+        if (telemetry.state !== 'failed') telemetry.state = 'stopped';
         for (const sink of options.sinks) {
           await sink.stop().catch((err) => logger.warn({ sink: sink.name, err: describeError(err) }, 'sink did not stop cleanly'));
         }
@@ -314,6 +359,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       confirmedLsn: checkpointer.confirmable(false),
       inFlightBytes: budget.used,
       peakInFlightBytes: budget.peak,
+      pausedBy: [...pauseReasons],
     }),
   };
 }

@@ -114,6 +114,9 @@ describe('sink runner', () => {
     await runner.drained();
     expect(acks).toEqual([]);
     expect((fatal[0] as Error).message).toBe('TOPIC_AUTHORIZATION_FAILED');
+    // The failed batch is no longer queued, but it is not written either: the
+    // pipeline must not take the runner for idle and confirm the WAL end past it.
+    expect(runner.idle()).toBe(false);
   });
 
   it('releases drain waiters when a write fails for good, though items remain queued', async () => {

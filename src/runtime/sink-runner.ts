@@ -15,6 +15,7 @@ import { formatLsn, type Lsn } from '../lsn.ts';
 import type { Sink, WriteInfo } from '../sink.ts';
 import type { ChangeEvent } from '../types.ts';
 import { backoffDelay, type RetryPolicy } from './backoff.ts';
+import type { SinkTelemetry, Telemetry } from '../observe/telemetry.ts';
 import type { InFlightBudget } from './in-flight-budget.ts';
 
 /** A commit mark: everything queued before it belongs to transactions ending at or before `endLsn`. */
@@ -35,6 +36,8 @@ export interface SinkRunnerOptions {
   onAcked(sink: string, lsn: Lsn): void;
   /** A failure a retry cannot fix; the pipeline stops. */
   onFatal(err: unknown): void;
+  /** Where this sink's writes, failures and checkpoint are counted. */
+  telemetry?: { telemetry: Telemetry; sink: SinkTelemetry };
 }
 
 export interface SinkRunner {
@@ -42,7 +45,7 @@ export interface SinkRunner {
   push(event: ChangeEvent): void;
   /** The end of a transaction (`commitLsn` = Begin's final LSN, 0n for a non-transactional message). */
   pushCommit(commitLsn: Lsn, endLsn: Lsn): void;
-  /** Nothing queued and nothing being written. */
+  /** Nothing queued, nothing being written, and running: a stopped runner may have dropped or failed to write items. */
   idle(): boolean;
   /** Resolves when nothing writable is queued (a whole-transaction sink: no complete transaction) and nothing is being written, or the runner is stopped. */
   drained(): Promise<void>;
@@ -115,14 +118,20 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
     return { events, bytes, commits };
   };
 
-  const writeWithRetry = async (events: ChangeEvent[], info: WriteInfo): Promise<boolean> => {
+  const observed = options.telemetry;
+  const writeWithRetry = async (events: ChangeEvent[], bytes: number, info: WriteInfo): Promise<boolean> => {
     for (let attempt = 0; !stopped; attempt++) {
+      const startedAt = Date.now();
+      if (observed) observed.sink.writeStartedAt = startedAt;
       try {
         await sink.write(events, info);
+        observed?.telemetry.writeSucceeded(observed.sink, events, bytes, startedAt);
         if (attempt > 0) logger.info({ attempts: attempt + 1 }, 'sink write succeeded after retries');
         return true;
       } catch (err) {
-        if (errorKind(err) !== 'retryable') {
+        const kind = errorKind(err);
+        observed?.telemetry.writeFailed(observed.sink, kind, describeError(err), kind === 'retryable');
+        if (kind !== 'retryable') {
           options.onFatal(err);
           return false;
         }
@@ -147,14 +156,22 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       }
       writing = true;
       const batch = takeBatch();
-      const written = batch.events.length === 0 || (await writeWithRetry(batch.events, { commits: batch.commits }));
+      const written = batch.events.length === 0 || (await writeWithRetry(batch.events, batch.bytes, { commits: batch.commits }));
       writing = false;
       budget.release(batch.bytes);
       if (!written) {
         stopped = true;
         break;
       }
-      if (batch.commits.length > 0) options.onAcked(sink.name, batch.commits[batch.commits.length - 1].endLsn);
+      if (batch.commits.length > 0) {
+        const acked = batch.commits[batch.commits.length - 1].endLsn;
+        if (observed) {
+          // Snapshot chunk marks (commit = end) and non-transactional messages (commit 0) are no transactions.
+          observed.sink.transactions += batch.commits.filter((c) => c.commitLsn !== 0n && c.commitLsn !== c.endLsn).length;
+          observed.sink.checkpoint = acked;
+        }
+        options.onAcked(sink.name, acked);
+      }
     }
     // Stopped (by stop() or a failed write): nothing more will be written, so a
     // drain waiter must not wait for the items left in the queue.
@@ -177,7 +194,7 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       queuedCommits++;
       kick();
     },
-    idle: () => queued() === 0 && !writing,
+    idle: () => !stopped && queued() === 0 && !writing,
     /** For a whole-transaction sink, an unfinished transaction at the tail does not count: it waits for its commit. */
     drained() {
       if ((!ready() && !writing) || stopped) return Promise.resolve();

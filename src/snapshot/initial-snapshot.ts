@@ -19,6 +19,7 @@ import { formatTableName, type Queryable, type TableName } from '../source/pg-ca
 import { createSlotAdmin, slotMissing } from '../source/slot-admin.ts';
 import type { TypeCatalog } from '../source/type-catalog.ts';
 import { decideSnapshot } from './snapshot-mode.ts';
+import { stderrTerminal } from '../runtime/terminal.ts';
 import { createSnapshotProgress, type SnapshotProgress } from './snapshot-progress.ts';
 import { createSlotWithSnapshot, openSharedSnapshot, SlotExistsError, type SnapshotReaders } from './snapshot-readers.ts';
 import { runSnapshot, type SnapshotFeed } from './snapshot-runner.ts';
@@ -31,17 +32,21 @@ export interface StartOptions {
   connection: ClientConfig;
   slot: string;
   publication: string;
-  /** source.create: slotline may create the slot. */
+  /** source.create_slot: slotline may create the slot. */
   createSlot: boolean;
+  /** source.failover: a slot this start creates is a failover slot (PostgreSQL 17+; preflight refused older servers). */
+  failover?: boolean;
   serverMajor: number;
   snapshot: SnapshotConfig;
   /** The snapshot state table (snapshot.state_table). */
   state: SnapshotState;
-  /** Whether some sink routes this table. */
-  routed: (table: TableName) => boolean;
+  /** Whether slotline captures this table (source.tables) and some sink routes it. */
+  routed: (table: TableName) => boolean | Promise<boolean>;
   catalog: TypeCatalog;
   normalize: NormalizeOptions;
   logger: Logger;
+  /** Called as soon as this start has created the slot, with its consistent point (before anything else can fail). */
+  onSlotCreated?: (consistentPoint: Lsn) => void;
 }
 
 export interface StartPlan {
@@ -69,7 +74,8 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
   });
 
   if (!decision.snapshot) {
-    const ensured = await slotAdmin.ensureSlot({ name: slot, create: options.createSlot });
+    const ensured = await slotAdmin.ensureSlot({ name: slot, create: options.createSlot, failover: options.failover });
+    if (ensured.created && ensured.consistentPoint !== undefined) options.onSlotCreated?.(ensured.consistentPoint);
     if (config.mode !== 'no_data') logger.info({ mode: config.mode, reason: decision.reason }, 'no snapshot');
     return {
       startLsn: ensured.consistentPoint ?? ensured.confirmedFlushLsn ?? ZERO_LSN,
@@ -82,11 +88,11 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
 
   // Taking an unfinished snapshot again is worth an operator's attention; a first snapshot is routine.
   const retaken = existing !== null && initialRow?.status === 'running';
-  logger[retaken ? 'warn' : 'info']({ mode: config.mode, reason: decision.reason, startedAt: initialRow?.startedAt }, 'snapshot needed');
+  logger[retaken || decision.foreignSlot ? 'warn' : 'info']({ mode: config.mode, reason: decision.reason, startedAt: initialRow?.startedAt }, 'snapshot needed');
   const slotIsNew = existing === null || decision.dropSlot;
   if (slotIsNew && !options.createSlot) throw slotMissing(slot, (await admin.query('SELECT current_database() AS db')).rows[0].db);
   const only = config.tables ? new Set(config.tables) : null;
-  const tables = await listSnapshotTables(admin, options.publication, (t) => options.routed(t) && (only === null || only.has(`${t.schema}.${t.table}`)));
+  const tables = await listSnapshotTables(admin, options.publication, async (t) => (only === null || only.has(`${t.schema}.${t.table}`)) && (await options.routed(t)));
   const readerCount = Math.min(config.max_connections, Math.max(1, tables.length));
 
   // Marked running before the slot exists: a crash from here on is seen at the next start.
@@ -102,7 +108,7 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
   if (slotIsNew) {
     let created;
     try {
-      created = await createSlotWithSnapshot(options.connection, slot, options.serverMajor, readerCount);
+      created = await createSlotWithSnapshot(options.connection, slot, options.serverMajor, readerCount, options.failover === true);
     } catch (err) {
       if (err instanceof SlotExistsError) {
         throw new OperatorError(`${err.message}; is another slotline using slot "${slot}"?`, {
@@ -111,6 +117,7 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
       }
       throw err;
     }
+    options.onSlotCreated?.(created.consistentPoint);
     readers = created.readers;
     startLsn = created.consistentPoint;
     // Every change the new slot streams lies past its restart position: reads carry it as their version.
@@ -129,7 +136,7 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
   const progress = createSnapshotProgress({
     logger,
     intervalMs: config.progress_interval_ms,
-    terminal: process.stderr.isTTY ? process.stderr : null,
+    terminal: stderrTerminal(),
   });
   const beforeStreaming = async (feed: SnapshotFeed): Promise<'stream' | 'stop'> => {
     const started = Date.now();

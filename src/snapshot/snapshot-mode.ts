@@ -2,11 +2,14 @@
  * What `snapshot.mode` means for one start of the worker (pure; the table of
  * cases is the documentation, see docs/snapshots.md).
  *
- * slotline's position is its slot, so "no stored offsets" (Debezium's test for
- * `initial`) is "the slot is new here". The one exception is an initial
- * snapshot that began but did not finish (crash, SIGTERM, a sink's operator
- * error): the state table says so and the snapshot is taken again, because a
- * silently partial sink is the one outcome we must not have.
+ * slotline's position is its slot plus the state table's record of the
+ * initial snapshot, so "no stored offsets" (Debezium's test for `initial`) is
+ * "the slot is new here, or slotline has no record of a snapshot for it". The
+ * second case is a slot made by hand or by another tool (`create_slot: false`):
+ * its existing rows were never sent, so they are read now, loudly, rather than
+ * silently never. An initial snapshot that began but did not finish (crash,
+ * SIGTERM, a sink's operator error) is taken again too: a silently partial
+ * sink is the one outcome we must not have.
  */
 import type { SnapshotMode } from '../config/snapshot-schema.ts';
 
@@ -19,6 +22,7 @@ export interface SnapshotFacts {
   initialState: 'running' | 'done' | null;
 }
 
+
 export interface SnapshotDecision {
   snapshot: boolean;
   /** Drop the existing (lost) slot first (only `when_needed`). */
@@ -27,6 +31,8 @@ export interface SnapshotDecision {
   stream: boolean;
   /** For the log: why. */
   reason: string;
+  /** The slot exists and slotline never recorded a snapshot for it: worth a warning, not an info line. */
+  foreignSlot?: boolean;
 }
 
 export function decideSnapshot(mode: SnapshotMode, facts: SnapshotFacts): SnapshotDecision {
@@ -43,5 +49,14 @@ export function decideSnapshot(mode: SnapshotMode, facts: SnapshotFacts): Snapsh
       reason: 'the initial snapshot of this slot did not finish: it is taken again from the start (rows changed since the slot was created arrive again from the stream)',
     };
   }
-  return { snapshot: false, dropSlot: false, stream, reason: facts.initialState === 'done' ? 'the initial snapshot is done' : 'the slot already exists' };
+  if (facts.initialState === null) {
+    return {
+      snapshot: true, dropSlot: false, stream, foreignSlot: true,
+      reason:
+        'the slot exists but slotline has no record of an initial snapshot for it (made by hand or by another tool?): ' +
+        'the tables are read now, and rows changed since the slot\'s position arrive again from the stream; ' +
+        'to stream changes only, set snapshot.mode: no_data; to have no repeats, let slotline create the slot (create_slot: true) so the snapshot and the slot meet exactly',
+    };
+  }
+  return { snapshot: false, dropSlot: false, stream, reason: 'the initial snapshot is done' };
 }

@@ -5,6 +5,7 @@
  * running table every `intervalMs`. `counters()` is what a metrics endpoint reads.
  */
 import type { Logger } from 'pino';
+import type { Terminal } from '../runtime/terminal.ts';
 
 export interface TableProgress {
   table: string;
@@ -27,9 +28,11 @@ export interface SnapshotProgress {
 export interface ProgressOptions {
   logger: Logger;
   intervalMs: number;
-  /** A terminal to draw bars on, or null for log lines. */
-  terminal: NodeJS.WriteStream | null;
+  /** A terminal to draw bars on (below the log lines), or null for progress log lines. */
+  terminal: Terminal | null;
   now?: () => number;
+  /** What is reading the tables, for the log lines: `snapshot` (default), `verify`. */
+  noun?: string;
 }
 
 /** `rows/s` and seconds left, from what was read so far. */
@@ -54,17 +57,12 @@ export function formatBar(p: TableProgress, now: number, width = 20): string {
 
 export function createSnapshotProgress(options: ProgressOptions): SnapshotProgress {
   const now = options.now ?? Date.now;
+  const noun = options.noun ?? 'snapshot';
   const tables = new Map<string, TableProgress>();
-  let drawn = 0;
   let timer: NodeJS.Timeout | null = null;
 
-  const draw = (): void => {
-    const out = options.terminal!;
-    const lines = [...tables.values()].map((p) => formatBar(p, now()));
-    // Move up over the previous drawing, then rewrite every line (clearing leftovers).
-    out.write((drawn > 0 ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}\n`).join(''));
-    drawn = lines.length;
-  };
+  const bars = (): string[] => [...tables.values()].map((p) => formatBar(p, now()));
+  const draw = (): void => options.terminal!.setStatus(bars());
 
   const log = (): void => {
     for (const p of tables.values()) {
@@ -72,7 +70,7 @@ export function createSnapshotProgress(options: ProgressOptions): SnapshotProgre
       const { rate, etaSeconds } = rateAndEta(p, now());
       options.logger.info(
         { table: p.table, rows: p.rows, estimated: p.estimated, rowsPerSecond: Math.round(rate), etaSeconds: etaSeconds === null ? null : Math.ceil(etaSeconds) },
-        'snapshot progress',
+        `${noun} progress`,
       );
     }
   };
@@ -85,7 +83,7 @@ export function createSnapshotProgress(options: ProgressOptions): SnapshotProgre
   return {
     tableStarted(table, estimated) {
       tables.set(table, { table, rows: 0, estimated, startedAt: now(), doneAt: null });
-      options.logger.info({ table, estimated }, 'snapshot of table started');
+      options.logger.info({ table, estimated }, `${noun} of table started`);
       ensureTimer();
     },
     rowsRead(table, rows) {
@@ -97,12 +95,17 @@ export function createSnapshotProgress(options: ProgressOptions): SnapshotProgre
       if (!p) return;
       p.doneAt = now();
       const { rate } = rateAndEta(p, p.doneAt);
-      options.logger.info({ table, rows: p.rows, seconds: (p.doneAt - p.startedAt) / 1000, rowsPerSecond: Math.round(rate) }, 'snapshot of table done');
+      options.logger.info({ table, rows: p.rows, seconds: (p.doneAt - p.startedAt) / 1000, rowsPerSecond: Math.round(rate) }, `${noun} of table done`);
     },
     close() {
       if (timer !== null) clearInterval(timer);
       timer = null;
-      if (options.terminal && tables.size > 0) draw();
+      if (options.terminal && tables.size > 0) {
+        // The finished bars stay on screen as ordinary lines; the live block is gone.
+        const final = bars();
+        options.terminal.setStatus([]);
+        options.terminal.write(final.map((line) => `${line}\n`).join(''));
+      }
     },
     counters: () => [...tables.values()].map((p) => ({ ...p })),
   };

@@ -73,28 +73,57 @@ async function openReaders(connection: ClientConfig, count: number, snapshotName
  * Creates the logical slot on a replication connection with an exported
  * snapshot and has `readers` connections import it. PG 15+ takes
  * `(SNAPSHOT 'export')`; PG 14 only the older `EXPORT_SNAPSHOT` keyword.
+ * `failover` (PG 17+) makes it a slot that standbys synchronize.
  */
 export async function createSlotWithSnapshot(
-  connection: ClientConfig, slot: string, serverMajor: number, readers: number,
+  connection: ClientConfig, slot: string, serverMajor: number, readers: number, failover = false,
 ): Promise<CreatedSlot> {
+  const { replication, ...created } = await createExported(connection, slot, serverMajor, readers, { temporary: false, failover });
+  // Closing the replication connection ends the export; the readers hold the snapshot now.
+  await replication.end().catch(() => undefined);
+  return created;
+}
+
+export interface TemporarySlot extends CreatedSlot {
+  /** Ends the session that owns the slot: the server drops the slot with it. Idempotent. */
+  drop(): Promise<void>;
+}
+
+/**
+ * The same with a TEMPORARY slot (`slotline drill`): it belongs to the
+ * replication session that made it, which stays open, idle, until drop() —
+ * and the server drops the slot when that session ends however it ends, so a
+ * drill that dies leaves nothing pinning WAL. Other sessions copy it
+ * (pg_copy_logical_replication_slot) to stream from it.
+ */
+export async function createTemporarySlotWithSnapshot(
+  connection: ClientConfig, slot: string, serverMajor: number, readers: number,
+): Promise<TemporarySlot> {
+  const { replication, ...created } = await createExported(connection, slot, serverMajor, readers, { temporary: true, failover: false });
+  return { ...created, drop: () => replication.end().catch(() => undefined) };
+}
+
+async function createExported(
+  connection: ClientConfig, slot: string, serverMajor: number, readers: number, { temporary, failover }: { temporary: boolean; failover: boolean },
+): Promise<CreatedSlot & { replication: pg.Client }> {
   const replication = new pg.Client({ ...connection, application_name: 'slotline-snapshot', replication: 'database' } as ClientConfig);
   replication.on('error', () => undefined);
   await replication.connect();
   try {
-    const options = serverMajor >= 15 ? `(SNAPSHOT 'export')` : 'EXPORT_SNAPSHOT';
+    const options = serverMajor >= 15 ? `(SNAPSHOT 'export'${failover ? ', FAILOVER true' : ''})` : 'EXPORT_SNAPSHOT';
     let row: { consistent_point: string; snapshot_name: string };
     try {
-      const result = await replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)} LOGICAL pgoutput ${options}`);
+      const result = await replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)}${temporary ? ' TEMPORARY' : ''} LOGICAL pgoutput ${options}`);
       row = result.rows[0];
     } catch (err) {
       if (pgCode(err) === '42710') throw new SlotExistsError(`replication slot "${slot}" was created by another session meanwhile`);
       throw slotCreateError(slot, err);
     }
     const imported = await openReaders(connection, Math.max(1, readers), row.snapshot_name);
-    return { consistentPoint: parseLsn(row.consistent_point), readers: imported };
-  } finally {
-    // Closing the replication connection ends the export; the readers hold the snapshot now.
+    return { consistentPoint: parseLsn(row.consistent_point), readers: imported, replication };
+  } catch (err) {
     await replication.end().catch(() => undefined);
+    throw err;
   }
 }
 

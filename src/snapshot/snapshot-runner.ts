@@ -3,8 +3,9 @@
  * `op: r` events, table by table, up to one table per reader connection.
  *
  * Memory stays bounded: a table is read through a cursor `fetchSize` rows at
- * a time, and the next fetch waits until the pipeline's in-flight budget has
- * room. Each fetch ends with a chunk mark, so sinks that write whole
+ * a time, and every row waits until the pipeline's in-flight budget has room,
+ * so the ceiling is passed by at most one row's events (a fetch's rows wait
+ * as raw text, outside the budget). Each fetch ends with a chunk mark, so sinks that write whole
  * transactions (Redis) write chunk by chunk.
  *
  * `source.snapshot` follows Debezium: `first` on the very first row,
@@ -33,6 +34,8 @@ export interface SnapshotFeed {
   push(event: ChangeEvent): void;
   /** Ends a chunk: sinks may write (and whole-transaction sinks must write) what came before. */
   endChunk(lsn: Lsn): void;
+  /** The in-flight ceiling is reached: push nothing more before room() resolves. */
+  readonly full: boolean;
   /** Resolves when the in-flight budget has room again (at once when it has). */
   room(): Promise<void>;
   /** Resolves when every sink has written everything pushed so far. */
@@ -104,6 +107,8 @@ export async function runSnapshot(options: SnapshotRunOptions): Promise<Snapshot
       const { rows } = await client.query<Tuple>({ text: `FETCH ${options.fetchSize} FROM ${cursor}`, rowMode: 'array', types: TEXT_TYPES } as pg.QueryConfig);
       if (rows.length === 0) break;
       for (const tuple of rows) {
+        if (feed.full) await feed.room();
+        if (feed.stopped) return;
         if (previous === null) releaseHeld(); // a row exists after the held one: it is not the last of all
         if (previous !== null) {
           emit(model, previous, ctx, first ? 'first_in_data_collection' : 'true');

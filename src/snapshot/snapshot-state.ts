@@ -133,6 +133,7 @@ function stateTableError(table: TableName, err: unknown): Error {
     return new OperatorError(`cannot use the snapshot state table ${formatTableName(table)}: ${(err as Error).message}`, {
       hint: `grant slotline's role CREATE on schema ${pg.escapeIdentifier(table.schema)} (or create the table for it), or point snapshot.state_table at a schema it may write; snapshot mode no_data needs no state table`,
       cause: err,
+      permanent: true,
     });
   }
   return err as Error;

@@ -24,7 +24,9 @@ const IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', n: 'nothing', 
  * `wanted` says so. Reads plain catalogs, so it may run inside a snapshot
  * transaction: it then sees the tables as the snapshot does.
  */
-export async function listSnapshotTables(db: Queryable, publication: string, wanted: (name: TableName) => boolean): Promise<SnapshotTable[]> {
+export async function listSnapshotTables(
+  db: Queryable, publication: string, wanted: (name: TableName) => boolean | Promise<boolean>,
+): Promise<SnapshotTable[]> {
   const { rows } = await db.query<{ t: Record<string, any> }>(
     `SELECT to_jsonb(pt) AS t FROM pg_publication_tables pt WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename`,
     [publication],
@@ -32,7 +34,7 @@ export async function listSnapshotTables(db: Queryable, publication: string, wan
   const tables: SnapshotTable[] = [];
   for (const { t } of rows) {
     const name = { schema: t.schemaname as string, table: t.tablename as string };
-    if (!wanted(name)) continue;
+    if (!(await wanted(name))) continue;
     // attnames is the publication's column list (PG 15+); older servers publish every column.
     tables.push(await describe(db, name, (t.attnames as string[] | undefined) ?? null));
   }

@@ -61,7 +61,7 @@ afterAll(async () => {
 describe('runPreflight passes', () => {
   it('on a ready server, reporting what it found', async () => {
     const result = await runPreflight(input());
-    expect(result).toEqual({ warnings: [], serverVersion: server.version, serverMajor: 17, database: DB, slot: null, publication: null });
+    expect(result).toEqual({ warnings: [], serverVersion: server.version, serverMajor: 17, database: DB, slot: null, publication: null, slotHolder: null });
   });
 });
 
@@ -112,6 +112,39 @@ describe('runPreflight server and role errors', () => {
   });
 });
 
+describe('runPreflight: the snapshot state table', () => {
+  // PostgreSQL 15+ no longer lets every role create in schema public: the README's role meets exactly this.
+  const asReplicator = (stateTable: { schema: string; table: string }) =>
+    input({ connection: conn({ user: 'pf_repl', password: 'repl-pw' }), publication: { name: 'pf_repl_pub', create: false, all: true }, stateTable });
+
+  beforeAll(async () => {
+    await sql('CREATE PUBLICATION pf_repl_pub FOR ALL TABLES');
+    await sql('CREATE TABLE public.pf_state_locked (x int PRIMARY KEY)');
+    await sql('CREATE SCHEMA pf_own AUTHORIZATION pf_repl');
+  });
+
+  it('no CREATE on its schema: named with the GRANT that fixes it', async () => {
+    const err = await operatorError(runPreflight(asReplicator({ schema: 'public', table: 'slotline_snapshots' })));
+    expect(err.message).toBe('role "pf_repl" may not create the snapshot state table public.slotline_snapshots: no CREATE privilege on schema public');
+    expect(err.hint).toMatch(/^GRANT CREATE ON SCHEMA public TO pf_repl;/);
+  });
+
+  it('an existing state table the role may not write', async () => {
+    const err = await operatorError(runPreflight(asReplicator({ schema: 'public', table: 'pf_state_locked' })));
+    expect(err.message).toBe('role "pf_repl" may not write the snapshot state table public.pf_state_locked');
+    expect(err.hint).toMatch(/^GRANT SELECT, INSERT, UPDATE ON public\.pf_state_locked TO pf_repl;/);
+  });
+
+  it('a schema that does not exist', async () => {
+    const err = await operatorError(runPreflight(asReplicator({ schema: 'nowhere', table: 'snapshots' })));
+    expect(err.message).toBe('schema "nowhere" of the snapshot state table nowhere.snapshots does not exist');
+  });
+
+  it('a schema the role owns is fine', async () => {
+    await expect(runPreflight(asReplicator({ schema: 'pf_own', table: 'snapshots' }))).resolves.toMatchObject({ serverMajor: 17 });
+  });
+});
+
 describe('runPreflight slot errors', () => {
   it('a slot held by another live replication connection names its PID', async () => {
     await sql(`SELECT pg_create_logical_replication_slot('held_slot', 'pgoutput')`);
@@ -124,7 +157,12 @@ describe('runPreflight slot errors', () => {
       const [{ pid }] = await sql(`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = 'held_slot' AND active`);
       const err = await operatorError(runPreflight(input({ slot: { name: 'held_slot', create: false } })));
       expect(err.message).toBe(`replication slot "held_slot" is in use by another process (PID ${pid}, application_name "other-worker", client 127.0.0.1)`);
-      expect(err.hint).toBe(`stop the other consumer, or end its session with SELECT pg_terminate_backend(${pid}); two workers must not share a slot`);
+      expect(err.hint).toBe(
+        `stop the other consumer, or end its session with SELECT pg_terminate_backend(${pid}); two workers must not share a slot (to run this one as a hot standby: source.standby.enabled: true)`,
+      );
+      // A hot standby is told who holds it instead, and waits.
+      const reported = await runPreflight(input({ slot: { name: 'held_slot', create: false }, slotInUse: 'report' }));
+      expect(reported.slotHolder).toBe(`PID ${pid}, application_name "other-worker", client 127.0.0.1`);
     } finally {
       await other.stop();
       await streaming;

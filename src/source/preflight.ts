@@ -19,6 +19,8 @@
  */
 import pg from 'pg';
 import { OperatorError } from '../errors.ts';
+import { answeredByProxy, connectError, target } from './connect-errors.ts';
+import { checkFailoverSupported, standbySlotsWarning } from './failover-checks.ts';
 import { describeTables, displayIdent, formatTableName, parseTableName, type TableFacts, type TableName } from './pg-catalog.ts';
 import {
   checkSlotName,
@@ -48,6 +50,10 @@ export interface PreflightInput {
    * identity. Defaults to publication.tables, or every published table for FOR ALL TABLES.
    */
   tables?: string[];
+  /** The snapshot state table (snapshot.state_table), when this start may write it: the role must be able to. */
+  stateTable?: TableName;
+  /** A slot another process streams: an error (default), or reported in `slotHolder` (a hot standby waits for it). */
+  slotInUse?: 'fail' | 'report';
 }
 
 export interface PreflightResult {
@@ -57,6 +63,8 @@ export interface PreflightResult {
   database: string;
   /** The slot as found (null: it will be created). */
   slot: SlotInfo | null;
+  /** Who streams the slot now (`PID 123, application_name "slotline"`), with slotInUse 'report'; else null. */
+  slotHolder: string | null;
   publication: PublicationInfo | null;
 }
 
@@ -68,21 +76,28 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
   try {
     const server = await readServer(client);
     checkServer(server, target(input.connection));
-    await checkReplicationConnection(input.connection);
+    checkFailoverSupported(input.slot.failover, server, target(input.connection));
+    await checkReplicationConnection(input.connection, answeredByProxy(client, server.backendPid));
 
     const admin = createSlotAdmin(client);
     const slot = await admin.readSlot(input.slot.name);
     await checkSlot(client, input.slot, slot, server.database, input.slotMayBeLost === true);
+    const slotHolder = slot?.active ? await describeHolder(client, slot) : null;
+    if (slotHolder !== null && input.slotInUse !== 'report') throw slotInUse(slot!.name, slotHolder, slot!.activePid);
 
     const publication = await admin.readPublication(input.publication.name);
     if (!publication && !input.publication.create) throw publicationMissing(input.publication, server.database);
     if (!publication && input.publication.all && !server.superuser) {
       throw new OperatorError(`cannot create publication "${input.publication.name}" FOR ALL TABLES: role "${server.user}" is not a superuser`, {
         hint: `have a superuser run CREATE PUBLICATION ${displayIdent(input.publication.name)} FOR ALL TABLES; or list the tables to publish`,
+        permanent: true,
       });
     }
     const warnings = await checkTables(client, input, publication, server.database);
-    return { warnings, serverVersion: server.version, serverMajor: server.major, database: server.database, slot, publication };
+    const standbys = await standbySlotsWarning(client, input.slot.failover, server.major);
+    if (standbys) warnings.push(standbys);
+    if (input.stateTable) await checkStateTable(client, input.stateTable, server.user);
+    return { warnings, serverVersion: server.version, serverMajor: server.major, database: server.database, slot, publication, slotHolder };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -92,16 +107,19 @@ function checkServer(server: ServerFacts, where: string): void {
   if (server.major < MIN_MAJOR) {
     throw new OperatorError(`PostgreSQL ${server.version} at ${where} is too old; slotline needs ${MIN_MAJOR} or later`, {
       hint: 'upgrade PostgreSQL',
+      permanent: true,
     });
   }
   if (server.walLevel !== 'logical') {
     throw new OperatorError(`wal_level is "${server.walLevel}" on ${where}; logical decoding needs wal_level = logical`, {
       hint: 'ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL (RDS/Aurora: rds.logical_replication = 1; Cloud SQL: cloudsql.logical_decoding = on)',
+      permanent: true,
     });
   }
   if (!server.canReplicate) {
     throw new OperatorError(`role "${server.user}" may not stream changes: it has neither the REPLICATION attribute nor superuser`, {
       hint: `ALTER ROLE ${displayIdent(server.user)} REPLICATION; (RDS/Aurora: GRANT rds_replication TO ${displayIdent(server.user)})`,
+      permanent: true,
     });
   }
 }
@@ -144,6 +162,38 @@ async function checkTables(db: Queryable, input: PreflightInput, publication: Pu
   return warnings;
 }
 
+/** The state table is written at the first snapshot: a missing privilege must show now, before the slot exists. */
+async function checkStateTable(db: Queryable, table: TableName, user: string): Promise<void> {
+  const name = formatTableName(table);
+  const { rows } = await db.query<{ exists: boolean; schema_exists: boolean; can_create: boolean; can_write: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AS exists,
+            EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema_exists,
+            EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2 AND has_schema_privilege(oid, 'CREATE')) AS can_create,
+            to_regclass($1) IS NOT NULL AND has_table_privilege(to_regclass($1), 'SELECT, INSERT, UPDATE') AS can_write`,
+    [name, table.schema],
+  );
+  const facts = rows[0];
+  const role = displayIdent(user);
+  if (facts.exists && !facts.can_write) {
+    throw new OperatorError(`role "${user}" may not write the snapshot state table ${name}`, {
+      hint: `GRANT SELECT, INSERT, UPDATE ON ${name} TO ${role}; or set snapshot.state_table to a table the role owns`,
+      permanent: true,
+    });
+  }
+  if (!facts.exists && !facts.schema_exists) {
+    throw new OperatorError(`schema "${table.schema}" of the snapshot state table ${name} does not exist`, {
+      hint: `CREATE SCHEMA ${displayIdent(table.schema)} AUTHORIZATION ${role}; or set snapshot.state_table to a table in an existing schema`,
+      permanent: true,
+    });
+  }
+  if (!facts.exists && !facts.can_create) {
+    throw new OperatorError(`role "${user}" may not create the snapshot state table ${name}: no CREATE privilege on schema ${displayIdent(table.schema)}`, {
+      hint: `GRANT CREATE ON SCHEMA ${displayIdent(table.schema)} TO ${role}; (PostgreSQL 15+ no longer grants it on public to everyone) or set snapshot.state_table to a table in a schema the role may create in`,
+      permanent: true,
+    });
+  }
+}
+
 const sameTable = (a: TableName, b: TableName): boolean => a.schema === b.schema && a.table === b.table;
 const pronoun = (list: unknown[]): string => (list.length > 1 ? 'them' : 'it');
 
@@ -155,6 +205,7 @@ interface ServerFacts {
   database: string;
   superuser: boolean;
   canReplicate: boolean;
+  backendPid: number;
 }
 
 async function readServer(db: Queryable): Promise<ServerFacts> {
@@ -162,7 +213,7 @@ async function readServer(db: Queryable): Promise<ServerFacts> {
     `SELECT current_setting('server_version') AS version,
             current_setting('server_version_num')::int AS num,
             current_setting('wal_level') AS wal_level,
-            current_user AS "user", current_database() AS database,
+            current_user AS "user", current_database() AS database, pg_backend_pid() AS backend_pid,
             r.rolsuper AS superuser,
             r.rolsuper OR r.rolreplication OR EXISTS (
               SELECT 1 FROM pg_roles g
@@ -179,6 +230,7 @@ async function readServer(db: Queryable): Promise<ServerFacts> {
     database: r.database,
     superuser: r.superuser,
     canReplicate: r.can_replicate,
+    backendPid: r.backend_pid,
   };
 }
 
@@ -187,10 +239,9 @@ async function checkSlot(db: Queryable, spec: SlotSpec, slot: SlotInfo | null, d
     const lost = slot.walStatus === 'lost' || slot.invalidationReason !== null;
     const problem = mayBeLost && lost ? null : slotProblem(slot, database);
     if (problem) throw problem;
-    if (slot.active) throw await slotInUse(db, slot);
     return;
   }
-  if (!spec.create) throw slotMissing(spec.name, database);
+  if (!spec.create) throw slotMissing(spec.name, database, spec.failover);
   const { rows } = await db.query(
     `SELECT current_setting('max_replication_slots')::int AS max,
             (SELECT count(*)::int FROM pg_replication_slots) AS used,
@@ -199,7 +250,8 @@ async function checkSlot(db: Queryable, spec: SlotSpec, slot: SlotInfo | null, d
   if (rows[0].used >= rows[0].max) throw maxSlotsError(spec.name, rows[0].max, rows[0].inactive);
 }
 
-async function slotInUse(db: Queryable, slot: SlotInfo): Promise<OperatorError> {
+/** `PID 123, application_name "slotline", client 10.0.0.5`: who streams an active slot. */
+export async function describeHolder(db: Queryable, slot: Pick<SlotInfo, 'activePid'>): Promise<string> {
   // Without pg_read_all_stats, another role's session shows nulls here: say only what we know.
   const { rows } = await db.query(
     `SELECT application_name, host(client_addr) AS client FROM pg_stat_activity WHERE pid = $1`,
@@ -208,12 +260,16 @@ async function slotInUse(db: Queryable, slot: SlotInfo): Promise<OperatorError> 
   const details = [`PID ${slot.activePid}`];
   if (rows[0]?.application_name) details.push(`application_name "${rows[0].application_name}"`);
   if (rows[0]?.client) details.push(`client ${rows[0].client}`);
-  return new OperatorError(`replication slot "${slot.name}" is in use by another process (${details.join(', ')})`, {
-    hint: `stop the other consumer, or end its session with SELECT pg_terminate_backend(${slot.activePid}); two workers must not share a slot`,
+  return details.join(', ');
+}
+
+function slotInUse(name: string, holder: string, pid: number | null): OperatorError {
+  return new OperatorError(`replication slot "${name}" is in use by another process (${holder})`, {
+    hint: `stop the other consumer, or end its session with SELECT pg_terminate_backend(${pid}); two workers must not share a slot (to run this one as a hot standby: source.standby.enabled: true)`,
   });
 }
 
-function checkTablesExist(facts: TableFacts[], database: string): void {
+export function checkTablesExist(facts: TableFacts[], database: string): void {
   const missing = facts.filter((f) => f.oid === null).map(formatTableName);
   if (missing.length > 0) {
     throw new OperatorError(`${missing.length > 1 ? 'tables' : 'table'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist in database "${database}"`, {
@@ -226,8 +282,14 @@ function checkTablesExist(facts: TableFacts[], database: string): void {
     const list = notTables.map((f) => `${formatTableName(f)} is ${kinds[f.relkind!] ?? `a relation of kind ${f.relkind}`}`).join('; ');
     throw new OperatorError(`${list}: logical replication streams only tables`, {
       hint: 'configure the underlying tables instead',
+      permanent: true,
     });
   }
+}
+
+/** Its UPDATEs and DELETEs have no replica identity: no primary key or index to identify the old row, and not FULL. */
+export function lacksReplicaIdentity(f: TableFacts): boolean {
+  return f.replicaIdentity === 'n' || (f.replicaIdentity === 'd' && !f.hasPrimaryKey) || (f.replicaIdentity === 'i' && !f.hasIdentityIndex);
 }
 
 /** What `before` can hold for each table, when that is less than Debezium users expect. */
@@ -236,14 +298,14 @@ function identityWarnings(facts: TableFacts[], publication: string, blocksWrites
     ? `PostgreSQL rejects its UPDATEs and DELETEs while publication "${publication}" publishes them, and no "before" image or delete key can be sent`
     : 'updates and deletes carry no "before" image and deletes no key';
   const warnings: string[] = [];
-  for (const f of facts) {
+  for (const f of facts.filter(lacksReplicaIdentity)) {
     const name = formatTableName(f);
     const fix = `fix: ALTER TABLE ${name} REPLICA IDENTITY FULL ("before" = the whole old row), or give it a primary key ("before" = the key columns on delete)`;
     if (f.replicaIdentity === 'n') {
       warnings.push(`table ${name} has REPLICA IDENTITY NOTHING: ${consequence}; ${fix}`);
-    } else if (f.replicaIdentity === 'd' && !f.hasPrimaryKey) {
+    } else if (f.replicaIdentity === 'd') {
       warnings.push(`table ${name} has no primary key and REPLICA IDENTITY DEFAULT, so no replica identity: ${consequence}; ${fix}`);
-    } else if (f.replicaIdentity === 'i' && !f.hasIdentityIndex) {
+    } else {
       warnings.push(`table ${name} has REPLICA IDENTITY USING INDEX but that index is gone: ${consequence}; ${fix}`);
     }
   }
@@ -263,9 +325,13 @@ function uniqueNames(names: TableName[]): TableName[] {
   return names.filter((n, i) => names.findIndex((m) => sameTable(m, n)) === i);
 }
 
-/** The replication path itself: pg_hba, max_wal_senders and the walsender permission are checked only here. */
-async function checkReplicationConnection(connection: pg.ClientConfig): Promise<void> {
-  const client = await connect(connection, true);
+/**
+ * The replication path itself: pg_hba, max_wal_senders, the walsender
+ * permission and a pooler in the path are found only here. `proxied`: the
+ * ordinary connection was answered by something other than the backend.
+ */
+async function checkReplicationConnection(connection: pg.ClientConfig, proxied: boolean): Promise<void> {
+  const client = await connect(connection, true, proxied);
   try {
     await client.query('IDENTIFY_SYSTEM');
   } finally {
@@ -273,7 +339,7 @@ async function checkReplicationConnection(connection: pg.ClientConfig): Promise<
   }
 }
 
-async function connect(connection: pg.ClientConfig, replication: boolean): Promise<pg.Client> {
+async function connect(connection: pg.ClientConfig, replication: boolean, proxied = false): Promise<pg.Client> {
   const client = new pg.Client({
     connectionTimeoutMillis: 10_000,
     ...connection,
@@ -285,85 +351,6 @@ async function connect(connection: pg.ClientConfig, replication: boolean): Promi
     return client;
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw connectError(err, connection, replication);
-  }
-}
-
-/** Maps a failed connect to one operator line. Exported for the runtime's start-up path and the CLI. */
-export function connectError(err: unknown, connection: pg.ClientConfig, replication = false): Error {
-  const where = target(connection);
-  const user = connection.user ?? (connection.connectionString ? urlPart(connection.connectionString, 'user') : undefined) ?? process.env.PGUSER ?? 'postgres';
-  const database = connection.database ?? (connection.connectionString ? urlPart(connection.connectionString, 'database') : undefined) ?? user;
-  const e = err as { code?: string; message?: string };
-  const serverSays = e.message ? `: ${e.message}` : '';
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return new OperatorError(`cannot connect to PostgreSQL at ${where}: connection refused`, {
-        hint: `check that PostgreSQL is running and listening on ${where} (host, port, listen_addresses, firewall)`,
-        cause: err,
-      });
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new OperatorError(`cannot connect to PostgreSQL at ${where}: host name not found`, {
-        hint: 'check the host name in the connection settings',
-        cause: err,
-      });
-    case 'ETIMEDOUT':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new OperatorError(`cannot connect to PostgreSQL at ${where}: ${e.code}`, {
-        hint: 'check the host, port and any firewall or security group between slotline and PostgreSQL',
-        cause: err,
-      });
-    case '28P01':
-      return new OperatorError(`authentication failed for user "${user}" at ${where}${serverSays}`, {
-        hint: `check the password for user "${user}"`,
-        cause: err,
-      });
-    case '28000':
-      return new OperatorError(`PostgreSQL at ${where} refused ${replication ? 'a replication' : 'the'} connection for user "${user}"${serverSays}`, {
-        hint: replication
-          ? 'allow it in pg_hba.conf (a logical replication connection matches the database name, not "replication") and check the role can log in'
-          : 'check the user name, and that pg_hba.conf allows this client, user and database',
-        cause: err,
-      });
-    case '3D000':
-      return new OperatorError(`database "${database}" does not exist at ${where}`, {
-        hint: `create it (CREATE DATABASE ${displayIdent(database)}) or fix the database name in the connection settings`,
-        cause: err,
-      });
-    case '53300':
-      return new OperatorError(`PostgreSQL at ${where} has no free ${replication ? 'walsender' : 'connection'} slot${serverSays}`, {
-        hint: replication ? 'raise max_wal_senders (restart needed) or stop idle replication clients' : 'raise max_connections or close idle connections',
-        cause: err,
-      });
-    case '42501':
-      return new OperatorError(`role "${user}" may not open a replication connection at ${where}${serverSays}`, {
-        hint: `ALTER ROLE ${displayIdent(user)} REPLICATION;`,
-        cause: err,
-      });
-  }
-  if (e.message && /timeout/i.test(e.message)) {
-    return new OperatorError(`cannot connect to PostgreSQL at ${where}: timed out`, {
-      hint: 'check the host, port and any firewall between slotline and PostgreSQL',
-      cause: err,
-    });
-  }
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-function target(connection: pg.ClientConfig): string {
-  const host = connection.host ?? (connection.connectionString ? urlPart(connection.connectionString, 'host') : undefined) ?? process.env.PGHOST ?? 'localhost';
-  const port = connection.port ?? (connection.connectionString ? urlPart(connection.connectionString, 'port') : undefined) ?? process.env.PGPORT ?? 5432;
-  return `${host}:${port}`;
-}
-
-function urlPart(url: string, part: 'host' | 'port' | 'user' | 'database'): string | undefined {
-  try {
-    const u = new URL(url);
-    const value = { host: u.hostname, port: u.port, user: decodeURIComponent(u.username), database: decodeURIComponent(u.pathname.slice(1)) }[part];
-    return value || undefined;
-  } catch {
-    return undefined;
+    throw connectError(err, connection, replication, proxied);
   }
 }

@@ -16,11 +16,12 @@
  * Tests for each: test/source/replication-traps.test.ts.
  */
 import { LogicalReplicationService } from 'pg-logical-replication';
-import type { ClientConfig } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import { formatLsn, parseLsn, type Lsn } from '../lsn.ts';
 import type { PgoutputMessage } from '../types.ts';
 import { PgoutputPlugin } from './pgoutput-plugin.ts';
+import { streamStartError } from './slot-admin.ts';
 
 /** Microseconds between the Unix epoch and the Postgres epoch (2000-01-01). */
 const PG_EPOCH_OFFSET_US = 946_684_800_000_000n;
@@ -44,6 +45,14 @@ export interface ReplicationStreamOptions {
   publication: string;
   serverMajor: number;
   logger: Logger;
+  /**
+   * Runs on the replication connection itself, before START_REPLICATION, with
+   * the position streaming will start from; returns the slot to stream from
+   * instead of `slot`. `slotline replay` makes its temporary slot here: a
+   * temporary slot belongs to the session that made it, so only this session
+   * can stream from it, and it is gone when the session ends, however it ends.
+   */
+  prepareSlot?: (client: Client, startLsn: Lsn) => Promise<string>;
 }
 
 class Service extends LogicalReplicationService {
@@ -86,6 +95,11 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
   // The library calls parse() inside its socket listener, where a throw would be
   // an uncaught exception: a frame we cannot decode ends this stream instead.
   const plugin = new (class extends PgoutputPlugin {
+    start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
+      if (!options.prepareSlot) return super.start(client, slotName, lastLsn);
+      return options.prepareSlot(client, parseLsn(lastLsn)).then((slot) => super.start(client, slot, lastLsn));
+    }
+
     parse(buffer: Buffer): PgoutputMessage {
       try {
         return super.parse(buffer);
@@ -97,10 +111,10 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
   })({ publication: options.publication, serverMajor: options.serverMajor });
 
   service.on('data', (lsn: string, message: PgoutputMessage | null) => {
-    if (message !== null && !failed) handlers.onMessage(parseLsn(lsn), message);
+    if (message !== null && !failed && !stopped) handlers.onMessage(parseLsn(lsn), message);
   });
   service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
-    handlers.onKeepalive(parseLsn(lsn), shouldRespond);
+    if (!stopped) handlers.onKeepalive(parseLsn(lsn), shouldRespond);
   });
   service.on('error', (err: Error) => fail(err));
 
@@ -117,7 +131,9 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
         () => fail(new Error('replication stream ended by the server')),
         (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
       );
-      await Promise.race([startedPromise, streaming.then(() => { throw new Error('replication ended before it started'); })]);
+      await Promise.race([startedPromise, streaming.then(() => { throw new Error('replication ended before it started'); })]).catch((err: unknown) => {
+        throw streamStartError(options.slot, err);
+      });
       const conn = service.connection();
       conn?.stream.on('close', () => fail(new Error('replication connection closed')));
       if (paused) conn?.stream.pause();
@@ -139,6 +155,11 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
     },
     async stop() {
       stopped = true;
+      // Ending the client waits for the socket's 'end', which a paused socket
+      // never emits while unread bytes sit in it (a stop under backpressure,
+      // or after the server refused START_REPLICATION): the worker hung at
+      // exit. Read on; what arrives now is dropped (see the handlers).
+      service.connection()?.stream.resume();
       await service.stop().catch(() => undefined);
       service.removeAllListeners();
     },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgres, type PgServer } from '../../test/harness/postgres.ts';
 import { OperatorError } from '../errors.ts';
-import { createSlotAdmin, parseTableName, formatTableName, type SlotAdmin } from './slot-admin.ts';
+import { createSlotAdmin, parseTableName, formatTableName, streamStartError, type SlotAdmin } from './slot-admin.ts';
 
 describe('parseTableName / formatTableName', () => {
   it.each([
@@ -23,6 +23,30 @@ describe('parseTableName / formatTableName', () => {
   it.each(['orders', 'a.b.c', 'public.', '.orders', '"unterminated.orders', '"a"b.c', ''])('rejects %j', (text) => {
     expect(() => parseTableName(text)).toThrow(OperatorError);
     expect(() => parseTableName(text)).toThrow(`"${text}" is not a schema-qualified table name`);
+  });
+});
+
+describe('streamStartError', () => {
+  const pgError = (code: string, message: string, detail?: string) => Object.assign(new Error(message), { code, detail });
+
+  it.each([
+    ['max_slot_wal_keep_size (PG 13+)', 'can no longer get changes from replication slot "main"', 'This slot has been invalidated because it exceeded the maximum reserved size.', ' (This slot has been invalidated because it exceeded the maximum reserved size)'],
+    ['a recovery conflict on a standby (PG 16+)', 'cannot read from logical replication slot "main"', 'This slot has been invalidated because it was conflicting with recovery.', ' (This slot has been invalidated because it was conflicting with recovery)'],
+    ['no detail', 'can no longer get changes from replication slot "main"', undefined, ''],
+  ])('an invalidated slot (%s) is an operator error a restart may fix, naming the slot', (_, message, detail, why) => {
+    const err = streamStartError('configured', pgError('55000', message, detail)) as OperatorError;
+    expect(err).toBeInstanceOf(OperatorError);
+    expect(err.permanent).toBe(false);
+    expect(err.message).toBe(`replication slot "main" was invalidated while streaming${why}: changes after its confirmed position are gone`);
+    expect(err.hint).toMatch(/^with snapshot\.mode when_needed the next start recreates it .* pg_drop_replication_slot\('main'\)/);
+  });
+
+  it.each([
+    ['another 55000', pgError('55000', 'logical decoding requires wal_level >= logical')],
+    ['a slot in use', pgError('55006', 'replication slot "main" is active for PID 42')],
+    ['a lost connection', new Error('Connection terminated unexpectedly')],
+  ])('leaves anything else as it is (%s)', (_, err) => {
+    expect(streamStartError('main', err)).toBe(err);
   });
 });
 
@@ -139,7 +163,17 @@ describe.each([14, 18])('slot admin on PostgreSQL %i', (major) => {
         restartLsn: expect.any(BigInt),
         walStatus: 'reserved',
         invalidationReason: null,
+        // pg_replication_slots has failover and synced from 17 on.
+        failover: major >= 17 ? false : null,
+        synced: major >= 17 ? false : null,
       });
+    });
+
+    it.runIf(major >= 17)('creates a failover slot when asked', async () => {
+      const created = await admin.ensureSlot({ name: 'failover_slot', create: true, failover: true });
+      expect(created.created).toBe(true);
+      expect(await admin.readSlot('failover_slot')).toMatchObject({ failover: true, synced: false });
+      await sql(`SELECT pg_drop_replication_slot('failover_slot')`); // the later tests count the server's slots
     });
 
     it('readSlot returns null for a missing slot', async () => {

@@ -43,12 +43,18 @@ export interface SlotInfo {
   walStatus: string | null;
   /** Why the slot was invalidated (PG 17+), e.g. wal_removed; null when valid or unknown. */
   invalidationReason: string | null;
+  /** A failover slot, which standbys synchronize (PG 17+); null on older servers. */
+  failover: boolean | null;
+  /** On a standby: a copy synchronized from the primary; kept after a promotion (PG 17+); null on older servers. */
+  synced: boolean | null;
 }
 
 export interface SlotSpec {
   name: string;
   /** Create the slot when it does not exist. */
   create: boolean;
+  /** Create it as a failover slot (PostgreSQL 17+), which standbys with sync_replication_slots copy. */
+  failover?: boolean;
 }
 
 export interface EnsureSlotResult {
@@ -100,6 +106,7 @@ export function checkSlotName(name: string): void {
   if (!SLOT_NAME.test(name)) {
     throw new OperatorError(`replication slot name "${name}" is not valid`, {
       hint: 'use 1–63 lower-case letters, digits and underscores, like slotline_main',
+      permanent: true,
     });
   }
 }
@@ -128,6 +135,8 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
       restartLsn: s.restart_lsn ? parseLsn(s.restart_lsn) : null,
       walStatus: s.wal_status ?? null,
       invalidationReason: s.invalidation_reason ?? null,
+      failover: s.failover ?? null,
+      synced: s.synced ?? null,
     };
   }
 
@@ -155,11 +164,14 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
       if (problem) throw problem;
       return { created: false, confirmedFlushLsn: existing.confirmedFlushLsn ?? undefined };
     }
-    if (!spec.create) throw slotMissing(spec.name, database);
+    if (!spec.create) throw slotMissing(spec.name, database, spec.failover);
     try {
       // Waits for transactions already running to finish: the slot's start must be consistent.
+      // The five-argument form (temporary, two-phase, failover) exists from PostgreSQL 17 on.
       const { rows } = await db.query<{ lsn: string }>(
-        `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`,
+        spec.failover
+          ? `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)`
+          : `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`,
         [spec.name],
       );
       return { created: true, consistentPoint: parseLsn(rows[0].lsn) };
@@ -171,17 +183,9 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
         for (let i = 0; i < 100 && !(await readSlot(spec.name))?.confirmedFlushLsn; i++) await new Promise((r) => setTimeout(r, 100));
         return ensureSlot({ ...spec, create: false });
       }
-      if (pgCode(err) === '53400') throw await slotsExhausted(spec.name, err);
+      if (pgCode(err) === '53400') throw await slotsExhausted(db, spec.name, err);
       throw slotCreateError(spec.name, err);
     }
-  }
-
-  async function slotsExhausted(name: string, cause: unknown): Promise<OperatorError> {
-    const { rows } = await db.query<{ max: string; inactive: string[] }>(
-      `SELECT current_setting('max_replication_slots') AS max,
-              ARRAY(SELECT slot_name::text FROM pg_replication_slots WHERE NOT active ORDER BY slot_name) AS inactive`,
-    );
-    return maxSlotsError(name, Number(rows[0].max), rows[0].inactive, cause);
   }
 
   async function ensurePublication(spec: PublicationSpec): Promise<EnsurePublicationResult> {
@@ -192,6 +196,7 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
       if (!spec.all && wanted.length === 0) {
         throw new OperatorError(`cannot create publication "${spec.name}": no tables are configured`, {
           hint: 'list the tables to capture as schema.table, or publish all tables',
+          permanent: true,
         });
       }
       const target = spec.all ? 'FOR ALL TABLES' : `FOR TABLE ${wanted.map(quoteQualified).join(', ')}`;
@@ -271,14 +276,15 @@ export async function comparePublication(db: Queryable, pub: PublicationInfo, sp
 export function slotProblem(slot: SlotInfo, database: string): OperatorError | null {
   const dropHint = `choose another slot name, or drop it if nothing needs it: SELECT pg_drop_replication_slot('${slot.name}')`;
   if (slot.slotType !== 'logical') {
-    return new OperatorError(`replication slot "${slot.name}" is a physical slot; slotline needs a logical slot using pgoutput`, { hint: dropHint });
+    return new OperatorError(`replication slot "${slot.name}" is a physical slot; slotline needs a logical slot using pgoutput`, { hint: dropHint, permanent: true });
   }
   if (slot.plugin !== 'pgoutput') {
-    return new OperatorError(`replication slot "${slot.name}" uses the output plugin "${slot.plugin}"; slotline needs "pgoutput"`, { hint: dropHint });
+    return new OperatorError(`replication slot "${slot.name}" uses the output plugin "${slot.plugin}"; slotline needs "pgoutput"`, { hint: dropHint, permanent: true });
   }
   if (slot.database !== database) {
     return new OperatorError(`replication slot "${slot.name}" belongs to database "${slot.database}", not "${database}"`, {
       hint: `connect to database "${slot.database}", or choose another slot name for "${database}" (slot names are per server)`,
+      permanent: true,
     });
   }
   if (slot.walStatus === 'lost' || slot.invalidationReason !== null) {
@@ -287,16 +293,51 @@ export function slotProblem(slot: SlotInfo, database: string): OperatorError | n
       `replication slot "${slot.name}" is invalidated (wal_status ${slot.walStatus}${reason}): changes after its confirmed position are gone`,
       {
         hint: `drop it (SELECT pg_drop_replication_slot('${slot.name}')), let slotline create a new one and re-snapshot the tables; raise max_slot_wal_keep_size to prevent a repeat`,
+        permanent: true,
       },
     );
   }
   return null;
 }
 
-export function slotMissing(name: string, database: string): OperatorError {
-  return new OperatorError(`replication slot "${name}" does not exist in database "${database}" and slot creation is off`, {
-    hint: `create it with SELECT pg_create_logical_replication_slot('${name}', 'pgoutput'), or allow slotline to create it`,
+/**
+ * START_REPLICATION refused because the slot was invalidated (its WAL removed
+ * past max_slot_wal_keep_size, or a recovery conflict on a standby), typically
+ * while the worker was running and stuck behind a sink. Reconnecting cannot
+ * help: this is an operator error, not permanent (exit 1), because with
+ * snapshot.mode when_needed the next start recreates the slot and reads the
+ * tables again (with any other mode the next start stops with slotProblem).
+ * Any other error is returned as it is.
+ */
+export function streamStartError(slot: string, err: unknown): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  if (pgCode(err) !== '55000' || !/can no longer get changes from replication slot|cannot read from logical replication slot/.test(message)) return err;
+  const name = /replication slot "([^"]+)"/.exec(message)?.[1] ?? slot;
+  const detail = (err as { detail?: unknown }).detail;
+  const why = typeof detail === 'string' && detail !== '' ? ` (${detail.replace(/\s+/g, ' ').replace(/\.$/, '')})` : '';
+  return new OperatorError(`replication slot "${name}" was invalidated while streaming${why}: changes after its confirmed position are gone`, {
+    hint:
+      `with snapshot.mode when_needed the next start recreates it and reads the tables again; otherwise drop it (SELECT pg_drop_replication_slot('${name}')) and start with snapshot.mode initial; ` +
+      'raise max_slot_wal_keep_size to prevent a repeat',
+    cause: err,
   });
+}
+
+export function slotMissing(name: string, database: string, failover = false): OperatorError {
+  const args = failover ? `'${name}', 'pgoutput', false, false, true` : `'${name}', 'pgoutput'`;
+  return new OperatorError(`replication slot "${name}" does not exist in database "${database}" and slot creation is off`, {
+    hint: `create it with SELECT pg_create_logical_replication_slot(${args}), or allow slotline to create it`,
+    permanent: true,
+  });
+}
+
+/** The error for a slot that could not be created because max_replication_slots is reached, naming the inactive slots. */
+export async function slotsExhausted(db: Queryable, name: string, cause: unknown): Promise<OperatorError> {
+  const { rows } = await db.query<{ max: string; inactive: string[] }>(
+    `SELECT current_setting('max_replication_slots') AS max,
+            ARRAY(SELECT slot_name::text FROM pg_replication_slots WHERE NOT active ORDER BY slot_name) AS inactive`,
+  );
+  return maxSlotsError(name, Number(rows[0].max), rows[0].inactive, cause);
 }
 
 export function maxSlotsError(name: string, max: number, inactive: string[], cause?: unknown): OperatorError {
@@ -311,6 +352,7 @@ export function publicationMissing(spec: PublicationSpec, database: string): Ope
   const target = spec.all || !spec.tables?.length ? 'FOR ALL TABLES' : `FOR TABLE ${spec.tables.map((t) => formatTableName(parseTableName(t))).join(', ')}`;
   return new OperatorError(`publication "${spec.name}" does not exist in database "${database}" and publication creation is off`, {
     hint: `create it with CREATE PUBLICATION ${displayIdent(spec.name)} ${target}; or allow slotline to create it`,
+    permanent: true,
   });
 }
 
@@ -318,6 +360,7 @@ export function publicationLacksTables(name: string, missing: TableName[]): Oper
   const list = missing.map(formatTableName).join(', ');
   return new OperatorError(`publication "${name}" does not include configured table${missing.length > 1 ? 's' : ''} ${list}`, {
     hint: `ALTER PUBLICATION ${displayIdent(name)} ADD TABLE ${list}; or allow slotline to manage the publication`,
+    permanent: true,
   });
 }
 
@@ -327,12 +370,14 @@ export function slotCreateError(name: string, err: unknown): Error {
     return new OperatorError(`cannot create replication slot "${name}": the role lacks the REPLICATION attribute`, {
       hint: 'ALTER ROLE <user> REPLICATION; (on RDS: GRANT rds_replication TO <user>)',
       cause: err,
+      permanent: true,
     });
   }
   if (code === '55000') {
     return new OperatorError(`cannot create replication slot "${name}": ${(err as Error).message}`, {
       hint: 'ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL',
       cause: err,
+      permanent: true,
     });
   }
   return err as Error;
@@ -345,6 +390,7 @@ function publicationDdlError(spec: PublicationSpec, verb: 'create' | 'alter', er
     return new OperatorError(`cannot ${verb} publication "${spec.name}": ${(err as Error).message} (${needs})`, {
       hint: 'have a superuser or the tables\' owner run the statement, then restart slotline with publication creation off',
       cause: err,
+      permanent: true,
     });
   }
   if (code === '42P01') {

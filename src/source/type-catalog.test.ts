@@ -73,7 +73,7 @@ describe('resolve / lookup', () => {
     expect(pair.kind).toBe('composite');
     expect([hstore.name, hstore.schema, citext.name]).toEqual(['hstore', 'public', 'citext']);
     expect(catalog.lookup(ltreeArray.elementOid).name).toBe('ltree');
-    expect(mapColumnType(priceAlias.oid, -1, catalog.lookup, OPTIONS).schema.parameters).toEqual({ scale: '2', 'connect.decimal.precision': '10' });
+    expect(mapColumnType(priceAlias.oid, -1, catalog.lookup, OPTIONS)!.schema.parameters).toEqual({ scale: '2', 'connect.decimal.precision': '10' });
   });
 
   it('sees new enum labels when resolving again', async () => {
@@ -167,7 +167,7 @@ describe('server text → Debezium JSON (replication session settings)', () => {
     expect(fields.length).toBe(3);
     const [text, oid, typmod] = rows[0] as [string, string, number];
     await catalog.resolve([Number(oid)]);
-    const mapping = mapColumnType(Number(oid), typmod, catalog.lookup, OPTIONS);
+    const mapping = mapColumnType(Number(oid), typmod, catalog.lookup, OPTIONS)!;
     expect(writeValue(mapping.schema, mapping.convert(text))).toBe(json);
   });
 });

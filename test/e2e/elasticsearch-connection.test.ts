@@ -19,8 +19,6 @@
  * Unknown filter type [pattern_capture] for [email]`).
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,7 +27,8 @@ import { startElasticsearch, type EsServer } from '../harness/elasticsearch.ts';
 import { freePort } from '../harness/ports.ts';
 import { makeTestCa } from '../harness/tls-certs.ts';
 import { esClient, readIndex, writeEsConfig } from './elasticsearch-support.ts';
-import { eventually, runInProcess, spawnWorker } from './support.ts';
+import { eventually, runInProcess, spawnWorker, startError } from './support.ts';
+import { testTempDir } from '../harness/temp-dirs.ts';
 
 const ADMIN = { username: 'admin', password: 'admin-password' };
 
@@ -52,8 +51,8 @@ describe('Elasticsearch sink connections', () => {
     return secured;
   };
 
-  /** Starts slotline on a fresh database with table public.t; the sink file gets `sinkExtra`. */
-  const runOn = async (name: string, node: string | string[], sinkExtra: string) => {
+  /** A config on a fresh database with table public.t; the sink file gets `sinkExtra`. */
+  const configOn = async (name: string, node: string | string[], sinkExtra: string) => {
     const db = await freshDatabase(name);
     await db.sql('CREATE TABLE public.t (id int PRIMARY KEY, note text)');
     const prefix = uniqueName(name);
@@ -61,10 +60,17 @@ describe('Elasticsearch sink connections', () => {
       db, slot: uniqueName(name), publication: uniqueName('pub'), topicPrefix: prefix, node, tables: ['public.t'],
       sinkExtra: `index: "{prefix}.{schema}.{table}"\n${sinkExtra}`,
     });
+    return { db, index: `${prefix}.public.t`, config };
+  };
+  /** Starts slotline on configOn's config. */
+  const runOn = async (name: string, node: string | string[], sinkExtra: string) => {
+    const { config, ...rest } = await configOn(name, node, sinkExtra);
     const worker = await runInProcess(config);
     cleanup.push(() => worker.stop());
-    return { db, index: `${prefix}.public.t`, worker };
+    return { ...rest, worker };
   };
+  /** The error slotline stops with at start on configOn's config. */
+  const failure = async (name: string, node: string | string[], sinkExtra: string) => startError((await configOn(name, node, sinkExtra)).config);
 
   /**
    * Publication and slot made before a child-process worker starts, so no
@@ -72,19 +78,17 @@ describe('Elasticsearch sink connections', () => {
    */
   const prepareSlot = async (db: FreshDatabase, tables: string[]): Promise<{ slot: string; publication: string }> => {
     const [slot, publication] = [uniqueName('es_conn'), uniqueName('pub')];
+    // The configs using it set snapshot.mode no_data: the test made the slot to stream from it.
     await db.sql(`CREATE PUBLICATION ${publication} FOR TABLE ${tables.join(', ')}`);
     await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
     cleanup.push(() => db.sql('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]));
     return { slot, publication };
   };
 
-  const failure = (worker: { running: Promise<void> }) => worker.running.then(() => null, (e: unknown) => e as { message: string; hint?: string; kind?: string });
-
   it('stops at start with a 401 and a hint when the API key is not one the node knows', async () => {
     const { es } = await securedNode();
     const key = Buffer.from('no-such-id:no-such-secret').toString('base64');
-    const { worker } = await runOn('es_apikey', es.node, `auth: { api_key: ${key} }\ntls: { ca: ${JSON.stringify(es.caFile)} }`);
-    const err = await failure(worker);
+    const err = await failure('es_apikey', es.node, `auth: { api_key: ${key} }\ntls: { ca: ${JSON.stringify(es.caFile)} }`);
     expect(err?.message).toMatch(/connecting to Elasticsearch .*HTTP 401/);
     expect(err?.hint).toMatch(/check `auth` in the sink file \(api_key/);
   }, 180_000);
@@ -99,16 +103,16 @@ describe('Elasticsearch sink connections', () => {
     expect((await readIndex(client, index)).get('1')).toEqual({ id: 1, note: 'over https' });
     await worker.stop();
 
-    const noCa = await failure((await runOn('es_tls_noca', es.node, auth)).worker);
+    const noCa = await failure('es_tls_noca', es.node, auth);
     expect(noCa?.message).toMatch(/connecting to Elasticsearch https:\/\/127\.0\.0\.1:\d+: TLS certificate problem: unable to verify/);
     expect(noCa?.hint).toMatch(/set `tls: \{ ca: <PEM file/);
 
-    const other = await makeTestCa(await mkdtemp(join(tmpdir(), 'slotline-other-ca-')), 'other-ca');
-    const wrongCa = await failure((await runOn('es_tls_wrongca', es.node, `${auth}\ntls: { ca: ${JSON.stringify(other.certFile)}, reject_unauthorized: true }`)).worker);
+    const other = await makeTestCa(await testTempDir('other-ca'), 'other-ca');
+    const wrongCa = await failure('es_tls_wrongca', es.node, `${auth}\ntls: { ca: ${JSON.stringify(other.certFile)}, reject_unauthorized: true }`);
     expect(wrongCa?.message).toMatch(/TLS certificate problem/);
     expect(wrongCa?.hint).toMatch(/set `tls: \{ ca: <PEM file/);
 
-    const missing = await failure((await runOn('es_tls_nofile', es.node, `${auth}\ntls: { ca: /nonexistent/ca.pem }`)).worker);
+    const missing = await failure('es_tls_nofile', es.node, `${auth}\ntls: { ca: /nonexistent/ca.pem }`);
     expect(missing?.message).toMatch(/cannot read tls\.ca file \/nonexistent\/ca\.pem: ENOENT/);
   }, 180_000);
 
@@ -118,7 +122,7 @@ describe('Elasticsearch sink connections', () => {
     await db.sql('CREATE TABLE public.t (id int PRIMARY KEY, note text)');
     const prefix = uniqueName('esfail');
     const config = await writeEsConfig({
-      db, ...(await prepareSlot(db, ['public.t'])), topicPrefix: prefix, node: [closed, esNode()], tables: ['public.t'],
+      db, ...(await prepareSlot(db, ['public.t'])), mainExtra: 'snapshot: { mode: no_data }', topicPrefix: prefix, node: [closed, esNode()], tables: ['public.t'],
       sinkExtra: 'index: "{prefix}.{schema}.{table}"',
     });
     const worker = spawnWorker(config);
@@ -153,20 +157,30 @@ describe('Elasticsearch sink connections', () => {
     await client.indices.create({ index: good, settings: { number_of_replicas: 0 } });
     await client.indices.create({ index: stuck, settings: { number_of_replicas: 0, 'index.routing.allocation.require._name': 'nowhere' }, wait_for_active_shards: 0 });
     const config = await writeEsConfig({
-      db, ...(await prepareSlot(db, ['public.good', 'public.stuck'])), topicPrefix: prefix, node: es.node, tables: ['public.good', 'public.stuck'],
+      db, ...(await prepareSlot(db, ['public.good', 'public.stuck'])),
+      // A long linger keeps the transaction's 25 events in one batch even when the machine is loaded.
+      lingerMs: 3000, mainExtra: 'snapshot: { mode: no_data }', topicPrefix: prefix, node: es.node, tables: ['public.good', 'public.stuck'],
       sinkExtra: 'index: "{prefix}.{schema}.{table}"\nbulk_timeout_ms: 1000',
     });
     const worker = spawnWorker(config);
     cleanup.push(async () => worker.child.kill('SIGKILL'));
 
-    // One transaction: one write, one bulk with the items of both indices.
+    // One transaction: one write, one bulk with the items of both indices (the linger above;
+    // were the runner to cut it into writes, the assertions below still hold).
     await db.sql(`WITH g AS (INSERT INTO public.good SELECT i, 'good ' || i FROM generate_series(1, 20) i)
       INSERT INTO public.stuck SELECT i, 'stuck ' || i FROM generate_series(1, 5) i`);
-    const failures = () => worker.output().match(/5 of 25 documents not indexed yet \(HTTP 503 unavailable_shards_exception|5 of 5 documents not indexed yet \(HTTP 503 unavailable_shards_exception/g)?.length ?? 0;
-    // The first attempt fails 5 of 25; the retries send only the 5.
-    await eventually(() => worker.output().includes('5 of 25 documents not indexed yet (HTTP 503 unavailable_shards_exception'), 60_000, `the first 503s:\n${worker.output()}`);
-    await eventually(() => failures() >= 3, 60_000, `two retries of the 5:\n${worker.output()}`);
-    expect(worker.output()).toMatch(/5 of 5 documents not indexed yet \(HTTP 503 unavailable_shards_exception/);
+    const failures = () =>
+      [...worker.output().matchAll(/"err":"(\d+) of (\d+) documents not indexed yet \(HTTP 503 unavailable_shards_exception[^"]*","attempt":(\d+)/g)].map(([, left, sent, attempt]) => ({
+        left: Number(left), sent: Number(sent), attempt: Number(attempt),
+      }));
+    const withOutput = (err: Error) => {
+      throw new Error(`${err.message}; the worker wrote:\n${worker.output()}`);
+    };
+    await eventually(() => failures().length >= 3, 60_000, 'the first 503s and two retries').catch(withOutput);
+    // Only the stuck documents fail; the retries send only them, never the ones indexed.
+    const seen = failures();
+    expect(seen.every((f) => f.left >= 1 && f.left <= 5), worker.output()).toBe(true);
+    expect(seen.filter((f) => f.attempt > 1).every((f) => f.sent === f.left), worker.output()).toBe(true);
     expect((await readIndex(client, good)).size).toBe(20);
 
     await client.indices.putSettings({ index: stuck, settings: { 'index.routing.allocation.require._name': null } });

@@ -13,7 +13,7 @@ import { parseLsn } from '../../src/lsn.ts';
 import { esNode, freshDatabase, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { startElasticsearch } from '../harness/elasticsearch.ts';
 import { esClient, readIndex, writeEsConfig } from './elasticsearch-support.ts';
-import { eventually, readConfig, runInProcess } from './support.ts';
+import { eventually, readConfig, runInProcess, startError } from './support.ts';
 
 describe('Elasticsearch sink errors', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -82,9 +82,7 @@ describe('Elasticsearch sink errors', () => {
     const db = await freshDatabase('es_down');
     await db.sql('CREATE TABLE public.t (id int PRIMARY KEY)');
     const config = await writeEsConfig({ db, slot: uniqueName('s'), publication: uniqueName('p'), topicPrefix: 'x', node: 'http://127.0.0.1:1', tables: ['public.t'] });
-    const worker = await runInProcess(config);
-    cleanup.push(() => worker.stop());
-    await expect(worker.running).rejects.toThrow(/connecting to Elasticsearch http:\/\/127\.0\.0\.1:1/);
+    await expect(runInProcess(config)).rejects.toThrow(/connecting to Elasticsearch http:\/\/127\.0\.0\.1:1/);
   });
 
   it('stops at start with an authentication error and a hint on wrong credentials, and works with the right ones', async () => {
@@ -98,16 +96,14 @@ describe('Elasticsearch sink errors', () => {
         db, slot: uniqueName('s'), publication: uniqueName('p'), topicPrefix: prefix, node: es.node, tables: ['public.t'],
         sinkExtra: `index: "{prefix}.{schema}.{table}"\nauth: { username: slotline, password: ${password} }`,
       });
-      const worker = await runInProcess(config);
-      cleanup.push(() => worker.stop());
-      return worker;
+      return config;
     };
-    const wrong = await run('wrong-password');
-    const err = await wrong.running.then(() => null, (e: unknown) => e as { message: string; hint?: string });
+    const err = await startError(await run('wrong-password'));
     expect(err?.message).toMatch(/connecting to Elasticsearch .*HTTP 401/);
     expect(err?.hint).toMatch(/check `auth` in the sink file/);
 
-    const right = await run('right-password');
+    const right = await runInProcess(await run('right-password'));
+    cleanup.push(() => right.stop());
     await db.sql('INSERT INTO public.t VALUES (1)');
     const secured = new Client({ node: es.node, auth: { username: 'slotline', password: 'right-password' } });
     cleanup.push(() => secured.close());

@@ -35,7 +35,7 @@ describe('Elasticsearch stopped for 20 s mid-load', () => {
     cleanup.push(() => db.sql('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]));
     const index = `${prefix}.public.items`;
     const config = await writeEsConfig({
-      db, slot, publication, topicPrefix: prefix, node: es.node, tables: ['public.items'],
+      db, slot, publication, topicPrefix: prefix, mainExtra: 'snapshot: { mode: no_data } # the test made the slot', node: es.node, tables: ['public.items'],
       sinkExtra: 'index: "{prefix}.{schema}.{table}"\nrequest_timeout_ms: 5000',
     });
     await withRuntime(config, { batch_max_events: 200 });

@@ -44,7 +44,7 @@ describe('Elasticsearch replay safety', () => {
     await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slotA]);
     await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slotB]);
     cleanup.push(() => db.sql('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ANY($1) AND NOT active', [[slotA, slotB]]));
-    const config = (slot: string) => writeEsConfig({ db, slot, publication, topicPrefix: prefix, node: esNode(), batchMaxEvents: 1, tables: ['public.items', 'public.docs'], sinkExtra: 'index: "{prefix}.{schema}.{table}"' });
+    const config = (slot: string) => writeEsConfig({ db, slot, publication, topicPrefix: prefix, mainExtra: 'snapshot: { mode: no_data } # the test made the slot', node: esNode(), batchMaxEvents: 1, tables: ['public.items', 'public.docs'], sinkExtra: 'index: "{prefix}.{schema}.{table}"' });
     const items = `${prefix}.public.items`;
     const docs = `${prefix}.public.docs`;
     const [bodyA, bodyB] = [bigText(), bigText()];

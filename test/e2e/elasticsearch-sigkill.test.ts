@@ -33,7 +33,7 @@ describe('Elasticsearch: SIGKILL at random points under a write load', () => {
     cleanup.push(() => db.sql('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]));
     const index = `${prefix}.public.items`;
     const config = await writeEsConfig({
-      db, slot, publication, topicPrefix: prefix, node: esNode(), tables: ['public.items'],
+      db, slot, publication, topicPrefix: prefix, mainExtra: 'snapshot: { mode: no_data } # the test made the slot', node: esNode(), tables: ['public.items'],
       sinkExtra: 'index: "{prefix}.{schema}.{table}"\nbatch: { max_actions: 20, concurrency: 2 }',
     });
     await withRuntime(config, { batch_max_events: 50 });

@@ -101,8 +101,10 @@ describe.each(pgServers().map((s) => s.major))('per-key order and partitions, Po
       const id = Number(payload.after.id);
       versions.set(id, [...(versions.get(id) ?? []), Number(payload.after.version)]);
       expect(payload.op).toBe(Number(payload.after.version) === 0 ? 'c' : 'u');
-      // sequence[0] is the previous commit: it never goes back within a partition.
-      const lastCommit = BigInt(JSON.parse(payload.source.sequence)[0]);
+      // sequence[0] is the previous commit: it never goes back within a partition. It is
+      // null on the first transaction from the slot this run created (nothing came before).
+      const [previous] = JSON.parse(payload.source.sequence) as [string | null, string];
+      const lastCommit = previous === null ? 0n : BigInt(previous);
       if (lastCommit < (lastCommitByPartition.get(r.partition) ?? 0n)) outOfOrder.push(`${r.partition}@${r.offset}`);
       lastCommitByPartition.set(r.partition, lastCommit);
       if (payload.op === 'u') writerByCommit.set(lastCommit, Number(payload.after.writer));

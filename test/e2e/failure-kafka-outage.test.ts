@@ -33,7 +33,7 @@ async function setUp(name: string, brokers: string[], runtime: Record<string, nu
   const admin = await openTopicAdmin(brokers);
   cleanup.push(() => admin.close());
   await admin.create(topic);
-  const config = await writeConfig({ db, slot, publication, topicPrefix: prefix, tables: [`public.${table}`], brokers, mainExtra: 'schemas_enable: false' });
+  const config = await writeConfig({ db, slot, publication, topicPrefix: prefix, tables: [`public.${table}`], brokers, mainExtra: 'schemas_enable: false\nsnapshot: { mode: no_data } # the slot is made by the test, for the oracle' });
   await withRuntime(config, runtime);
   const worker = await runInProcess(config);
   cleanup.push(() => worker.stop());

@@ -36,7 +36,7 @@ describe('PostgreSQL restart', () => {
     const oracle = await prepareCapture(db, { table, publication, slot, oracleSlot });
     const admin = await openTopicAdmin(brokers);
     await admin.create(topic);
-    const config = await writeConfig({ db, slot, publication, topicPrefix: prefix, tables: [`public.${table}`], brokers, mainExtra: 'schemas_enable: false', heartbeatIntervalMs: 200 });
+    const config = await writeConfig({ db, slot, publication, topicPrefix: prefix, tables: [`public.${table}`], brokers, mainExtra: 'schemas_enable: false\nsnapshot: { mode: no_data } # the slot is made by the test, for the oracle', heartbeatIntervalMs: 200 });
     await withRuntime(config, { batch_max_events: 20 }); // small batches: a backlog is in flight when the server goes
     const worker = await runInProcess(config);
     let ended: string | null = null;

@@ -19,7 +19,7 @@ import pg from 'pg';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { formatLsn, parseLsn, type Lsn } from '../../src/lsn.ts';
 import type { FreshDatabase } from '../harness/context.ts';
-import type { ConsumedRecord, TopicReader } from './support.ts';
+import { eventually, type ConsumedRecord, type TopicReader } from './support.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -287,7 +287,13 @@ export async function openTopicAdmin(brokers: string[]): Promise<TopicAdmin> {
   await admin.connect();
   return {
     async create(topic) {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+      // kafkajs' waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers
+      // until the new topic's metadata has propagated: wait for a leader ourselves.
+      await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+      await eventually(async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
+        return metadata !== null && metadata.topics[0].partitions.length > 0 && metadata.topics[0].partitions.every((p) => p.leader >= 0);
+      }, 30_000, `a leader for the new topic ${topic}`);
     },
     async endOffset(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);

@@ -21,7 +21,7 @@ const context = { logger: pino({ level: 'silent' }), topicPrefix: 't', schemasEn
 
 function sinkConfig(extra: Record<string, unknown>): RedisSinkConfig {
   const parsed = redisConfigSchema.parse({ rules: [{ tables: ['public.t'], invalidate: ['t:{id}'] }], request_timeout_ms: 2000, ...extra });
-  return { ...parsed, name: 'cache', type: 'redis', tables: ['*.*'], exclude_tables: [], messages: false, file: '/dev/null' } as RedisSinkConfig;
+  return { ...parsed, name: 'cache', type: 'redis', tables: ['*.*'], exclude_tables: [], messages: false, transforms: [], file: '/dev/null' } as RedisSinkConfig;
 }
 
 async function startError(config: RedisSinkConfig): Promise<SlotlineError> {

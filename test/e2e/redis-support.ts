@@ -6,7 +6,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { writeConfig, type ConfigSpec } from './support.ts';
+import { repeatUntilStopped, writeConfig, type ConfigSpec, type Load } from './support.ts';
 
 /** Writes slotline.yaml and sinks/redis.yaml (`sinkYaml`: everything after `type: redis`); returns the main file's path. */
 export async function writeRedisConfig(spec: Omit<ConfigSpec, 'brokers' | 'kafkaExtra'>, sinkYaml: string, sinkName = 'cache'): Promise<string> {
@@ -47,39 +47,22 @@ export async function storedCheckpoint(client: Redis, key: string): Promise<bigi
 }
 
 
-export interface CacheLoad {
-  /** Resolves with the number of transactions committed once stop() is called. */
-  stop(): Promise<number>;
-}
-
 /**
  * A write load on `public.items (id, version, seq)`: each transaction updates
  * 1–4 random rows (version + 1, seq from a sequence), or deletes one and
  * inserts it back. `seq` orders changes for "changed after" checks.
  */
-export function startCacheLoad(sql: (q: string, params?: unknown[]) => Promise<any[]>, keys: number, random: () => number): CacheLoad {
-  let running = true;
-  let committed = 0;
-  const loop = (async () => {
-    while (running) {
-      const ids = Array.from({ length: 1 + Math.floor(random() * 4) }, () => 1 + Math.floor(random() * keys));
-      if (random() < 0.1) {
-        await sql(
-          `WITH gone AS (DELETE FROM public.items WHERE id = $1 RETURNING id, version)
-           INSERT INTO public.items SELECT id, version + 1, nextval('public.items_seq') FROM gone`,
-          [ids[0]],
-        );
-      } else {
-        await sql("UPDATE public.items SET version = version + 1, seq = nextval('public.items_seq') WHERE id = ANY($1)", [ids]);
-      }
-      committed++;
+export function startCacheLoad(sql: (q: string, params?: unknown[]) => Promise<any[]>, keys: number, random: () => number): Load {
+  return repeatUntilStopped(async () => {
+    const ids = Array.from({ length: 1 + Math.floor(random() * 4) }, () => 1 + Math.floor(random() * keys));
+    if (random() < 0.1) {
+      await sql(
+        `WITH gone AS (DELETE FROM public.items WHERE id = $1 RETURNING id, version)
+         INSERT INTO public.items SELECT id, version + 1, nextval('public.items_seq') FROM gone`,
+        [ids[0]],
+      );
+    } else {
+      await sql("UPDATE public.items SET version = version + 1, seq = nextval('public.items_seq') WHERE id = ANY($1)", [ids]);
     }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return committed;
-    },
-  };
+  });
 }

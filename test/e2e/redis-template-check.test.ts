@@ -63,8 +63,7 @@ rules:
     await db.sql('UPDATE public.products SET price = 2 WHERE id = 1');
 
     const bad = await writeRedisConfig({ db, slot: p, publication: p, topicPrefix: p }, sink(`${p}:product:slug:{sluggg}`));
-    const { running } = await startLogged(bad);
-    const err = await running.then(() => null, (e: unknown) => e as SlotlineError);
+    const err = await startLogged(bad).then(() => null, (e: unknown) => e as SlotlineError);
     expect(errorKind(err)).toBe('operator');
     expect(err!.message).toMatch(/^sink "cache" \(\/.+\/sinks\/redis\.yaml\): rule 1: key template ".+:product:slug:\{sluggg\}" names column sluggg, which table public\.products does not have$/);
     expect(err!.hint).toMatch(/^public\.products has columns id, slug, price: fix the template in \/.+\/sinks\/redis\.yaml$/);

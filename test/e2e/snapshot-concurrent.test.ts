@@ -7,9 +7,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { esNode, freshDatabase, kafkaBrokers, redisUrl, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { esClient, readIndex, writeEsConfig } from './elasticsearch-support.ts';
-import { seededRandom, sleep, testSeed } from './failure-support.ts';
+import { seededRandom, testSeed } from './failure-support.ts';
 import { redisClient } from './redis-support.ts';
-import { addCacheSink, cacheMismatches, indexMismatches, readNewTopics, startWriter, waitUntilEqual } from './snapshot-support.ts';
+import { addCacheSink, cacheMismatches, indexMismatches, readNewTopics, startWriter, waitUntilEqual, writerProgress } from './snapshot-support.ts';
 import { eventually, runInProcess, writeConfig, type ConsumedRecord } from './support.ts';
 
 /** With `schemas_enable: false` the value is the envelope itself. */
@@ -35,11 +35,12 @@ describe('initial snapshot under concurrent writes', () => {
       mainExtra: 'snapshot: { max_connections: 2, fetch_size: 100 }\nschemas_enable: false',
     });
 
+    // Writes before the worker starts, while it starts (the snapshot's edge), and after it created the slot.
     const writer = startWriter(db, tables, 4001, { deletes: false }, random);
-    await sleep(300);
+    await writerProgress(writer, 20, 0);
     const worker = await runInProcess(config);
     cleanup.push(() => worker.stop());
-    await sleep(2500);
+    await writerProgress(writer, 200, 20);
     const statements = await writer.stop();
 
     for (const table of tables) {
@@ -89,10 +90,10 @@ describe('initial snapshot under concurrent writes', () => {
     cleanup.push(async () => redis.disconnect(), () => es.close());
 
     const writer = startWriter(db, ['public.items'], 5001, { deletes: true }, random);
-    await sleep(300);
+    await writerProgress(writer, 20, 0);
     const worker = await runInProcess(config);
     cleanup.push(() => worker.stop());
-    await sleep(3000);
+    await writerProgress(writer, 200, 20);
     const statements = await writer.stop();
 
     const rows: Array<{ id: number; n: number; name: string | null }> = await db.sql('SELECT id, n, name FROM public.items ORDER BY id');

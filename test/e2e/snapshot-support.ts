@@ -13,6 +13,9 @@ import { openTopicAdmin } from './failure-support.ts';
 import { eventually, readTopics, type TopicReader } from './support.ts';
 
 export interface Writer {
+  /** Statements committed so far, and of those the inserts. */
+  readonly committed: number;
+  readonly inserted: number;
   /** Stops after the statement in flight; resolves with the number of statements committed. */
   stop(): Promise<number>;
 }
@@ -23,13 +26,17 @@ export function startWriter(
 ): Writer {
   let running = true;
   let committed = 0;
+  let inserted = 0;
   let nextId = firstId;
   const loop = (async () => {
     while (running) {
       const table = tables[Math.floor(random() * tables.length)];
       const pick = random();
       const id = 1 + Math.floor(random() * (nextId - 1));
-      if (pick < 0.3) await db.sql(`INSERT INTO ${table} (id, n) VALUES ($1, 0)`, [nextId++]);
+      if (pick < 0.3) {
+        await db.sql(`INSERT INTO ${table} (id, n) VALUES ($1, 0)`, [nextId++]);
+        inserted++;
+      }
       else if (pick < 0.9 || !options.deletes) await db.sql(`UPDATE ${table} SET n = n + 1 WHERE id = $1`, [id]);
       else await db.sql(`DELETE FROM ${table} WHERE id = $1`, [id]);
       committed++;
@@ -37,6 +44,12 @@ export function startWriter(
     }
   })();
   return {
+    get committed() {
+      return committed;
+    },
+    get inserted() {
+      return inserted;
+    },
     async stop() {
       running = false;
       await loop;
@@ -61,6 +74,12 @@ rules:
 export interface ItemRow {
   id: number;
   n: number;
+}
+
+/** Waits until the writer has committed `statements` more statements, `inserts` more of them inserts. */
+export async function writerProgress(writer: Writer, statements: number, inserts: number): Promise<void> {
+  const [committed, inserted] = [writer.committed, writer.inserted];
+  await eventually(() => writer.committed >= committed + statements && writer.inserted >= inserted + inserts, 60_000, `${statements} more statements (${inserts} inserts) from the writer`);
 }
 
 /** Waits until `mismatches()` is empty; on timeout, fails with the first ten. */

@@ -4,16 +4,18 @@
  * process that can be SIGKILLed), and reading back what reached Kafka with a
  * real consumer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { expect } from 'vitest';
 import { sinkConfigSchemas } from '../../connectors/index.ts';
 import { loadConfig, type SlotlineConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { startWorker, type Worker, type WorkerOverrides } from '../../src/runtime/worker.ts';
+import { runCommand, startChild, type CommandResult } from '../harness/child-process.ts';
 import type { FreshDatabase } from '../harness/context.ts';
+import { testTempDir } from '../harness/temp-dirs.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 
@@ -28,17 +30,25 @@ export interface ConfigSpec {
   brokers?: string[];
   /** Extra top-level YAML text (e.g. `schemas_enable: false`). */
   mainExtra?: string;
+  /** Extra keys of the `source` section, one per line without indentation (e.g. `wal_sender_timeout_ms: 4000`). */
+  sourceExtra?: string;
   /** Extra YAML text for the Kafka sink file. */
   kafkaExtra?: string;
   /** source.heartbeat_interval_ms (default 0: off, so tests see only their own WAL). */
   heartbeatIntervalMs?: number;
   /** runtime.batch_max_events (default: slotline's). */
   batchMaxEvents?: number;
+  /** runtime.linger_ms (default: slotline's). */
+  lingerMs?: number;
+  /** log.level (default: SLOTLINE_TEST_LOG, else warn). */
+  logLevel?: string;
+  /** The Kafka sink's create_topics.enabled (default true). */
+  createTopics?: boolean;
 }
 
 /** Writes slotline.yaml and sinks/kafka.yaml into a fresh temp dir; returns the main file's path. */
 export async function writeConfig(spec: ConfigSpec): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'slotline-e2e-'));
+  const dir = await testTempDir('e2e');
   await mkdir(join(dir, 'sinks'));
   const tables = spec.tables ? `  tables: [${spec.tables.map((t) => JSON.stringify(t)).join(', ')}]\n` : '';
   await writeFile(
@@ -51,13 +61,15 @@ export async function writeConfig(spec: ConfigSpec): Promise<string> {
 ${tables}  status_interval_ms: 1000
   heartbeat_interval_ms: ${spec.heartbeatIntervalMs ?? 0}
   reconnect: { initial_delay_ms: 200, max_delay_ms: 2000 }
-topic_prefix: ${spec.topicPrefix}
+${(spec.sourceExtra ?? '').split('\n').filter((l) => l.trim() !== '').map((l) => `  ${l}\n`).join('')}topic_prefix: ${spec.topicPrefix}
 sinks: sinks/
 runtime:
   retry: { initial_delay_ms: 100, max_delay_ms: 2000 }
-${spec.batchMaxEvents ? `  batch_max_events: ${spec.batchMaxEvents}\n` : ''}  shutdown_timeout_ms: 20000
+${spec.batchMaxEvents ? `  batch_max_events: ${spec.batchMaxEvents}\n` : ''}${spec.lingerMs ? `  linger_ms: ${spec.lingerMs}\n` : ''}  shutdown_timeout_ms: 20000
+http:
+  listen: "127.0.0.1:0"
 log:
-  level: ${process.env.SLOTLINE_TEST_LOG ?? 'warn'}
+  level: ${spec.logLevel ?? process.env.SLOTLINE_TEST_LOG ?? 'warn'}
 ${spec.mainExtra ?? ''}
 `,
   );
@@ -68,7 +80,7 @@ ${spec.mainExtra ?? ''}
 type: kafka
 brokers: [${spec.brokers.map((b) => JSON.stringify(b)).join(', ')}]
 create_topics:
-  enabled: true
+  enabled: ${spec.createTopics ?? true}
 ${spec.kafkaExtra ?? ''}
 `,
     );
@@ -91,22 +103,41 @@ export async function runInProcess(configPath: string, overrides?: WorkerOverrid
   return Object.assign(worker, { running });
 }
 
+/**
+ * The error startWorker stops with (a sink that cannot start, the publication,
+ * the slot: everything before streaming begins), or null when it started (it is stopped again).
+ */
+export async function startError(configPath: string): Promise<(Error & { hint?: string; kind?: string }) | null> {
+  try {
+    const worker = await runInProcess(configPath);
+    await worker.stop();
+    return null;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   /** Resolves with the exit code (or the signal name) when the process ends. */
   exited: Promise<number | string>;
+  /** stdout and stderr, interleaved. */
   output(): string;
 }
 
-/** Runs `slotline run` as a child process (so it can be SIGKILLed or heap-capped). */
+/**
+ * Runs `slotline run` as a child process (so it can be SIGKILLed or heap-capped).
+ * If the test fails, its exit and stderr are part of the failure.
+ */
 export function spawnWorker(configPath: string, options: { heapMb?: number; env?: NodeJS.ProcessEnv } = {}): WorkerProcess {
   const args = [...(options.heapMb ? [`--max-old-space-size=${options.heapMb}`] : []), join(REPO, 'bin', 'slotline.js'), 'run', '--config', configPath];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, exited, output: () => out };
+  const running = startChild('slotline run', process.execPath, args, options.env);
+  return { child: running.child, exited: running.exit.then(({ code, signal }) => code ?? signal ?? -1), output: running.output };
+}
+
+/** Runs the `slotline` command to its end; if the test fails, the command's exit and stderr are part of the failure. */
+export function runSlotline(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return runCommand(`slotline ${args[0] ?? ''}`.trim(), process.execPath, [join(REPO, 'bin', 'slotline.js'), ...args], { env: options.env, timeoutMs: options.timeoutMs ?? 60_000 });
 }
 
 export interface ConsumedRecord {
@@ -160,4 +191,39 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface Load {
+  /** Stops the load after the transaction in progress; resolves with the number it committed. */
+  stop(): Promise<number>;
+}
+
+/** Runs `transaction` again and again until stop(): a write load. */
+export function repeatUntilStopped(transaction: () => Promise<unknown>): Load {
+  let running = true;
+  let committed = 0;
+  const loop = (async () => {
+    while (running) {
+      await transaction();
+      committed++;
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return committed;
+    },
+  };
+}
+
+/** A refused command: exit `code`, on stderr one line matching `line` and a hint matching `hint`, nothing on stdout. */
+export function expectOneLineAndHint(result: CommandResult, code: number, line: RegExp, hint: RegExp): void {
+  expect(result.code, result.stdout + result.stderr).toBe(code);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(line);
+  expect(lines[1]).toMatch(/^ {2}hint: /);
+  expect(lines[1]).toMatch(hint);
+  expect(result.stdout).toBe('');
 }

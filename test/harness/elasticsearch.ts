@@ -1,6 +1,6 @@
 /**
  * A single-node Elasticsearch for tests: the integ-test-zip (./elasticsearch-dist.ts)
- * unpacked into a temp dir, security off, heap capped, on free loopback ports.
+ * unpacked into a temp dir, security off, heap capped, on reserved loopback ports (./ports.ts).
  * Options turn security on (`users`) and HTTPS (`tls`, with a CA and node
  * certificate made by ./tls-certs.ts).
  *
@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultEsVersion, ensureEsZip } from './elasticsearch-dist.ts';
 import { javaCommand } from './kafka.ts';
-import { freePorts } from './ports.ts';
+import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
 import { isRoot, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 import { makeServerCert, makeTestCa } from './tls-certs.ts';
@@ -72,8 +72,6 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
   const root = await makeServerDir(`elasticsearch-${version}`);
   const home = join(root, `elasticsearch-${version}`);
   if (opts.tls && !opts.users) throw new Error('startElasticsearch: `tls` needs `users` (Elasticsearch has TLS only with security on)');
-  const [httpPort, transportPort] = await freePorts(2);
-  const node = `${opts.tls ? 'https' : 'http'}://${HOST}:${httpPort}`;
   const logFile = join(root, 'elasticsearch.log');
   let caFile: string | undefined;
   try {
@@ -98,7 +96,7 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
     await rm(root, { recursive: true, force: true });
     throw err;
   }
-  const settings: Record<string, string> = {
+  const settingsFor = (httpPort: number, transportPort: number): Record<string, string> => ({
     'discovery.type': 'single-node',
     'network.host': HOST,
     'http.port': String(httpPort),
@@ -111,13 +109,14 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
     'cluster.routing.allocation.disk.threshold_enabled': 'false',
     'action.destructive_requires_name': 'false',
     ...opts.settings,
-  };
+  });
+  const nodeUrl = (httpPort: number): string => `${opts.tls ? 'https' : 'http'}://${HOST}:${httpPort}`;
   let server: ServerProcess | undefined;
-  const start = async (): Promise<void> => {
+  const launch = async (httpPort: number, transportPort: number): Promise<void> => {
     if (server?.running()) return;
     server = await spawnServer({
       command: join(home, 'bin', 'elasticsearch'),
-      args: Object.entries(settings).flatMap(([key, value]) => ['-E', `${key}=${value}`]),
+      args: Object.entries(settingsFor(httpPort, transportPort)).flatMap(([key, value]) => ['-E', `${key}=${value}`]),
       logFile,
       runAs: ES_OS_USER,
       deathSignal: 'SIGTERM',
@@ -130,20 +129,19 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
         ES_TMPDIR: join(root, 'tmp'),
       },
     });
-    await waitUntilReady(`Elasticsearch ${version} on ${node}`, server, () => probe(node, opts.users, caFile), START_TIMEOUT_MS);
+    await waitUntilReady(`Elasticsearch ${version} on ${nodeUrl(httpPort)}`, server, () => probe(nodeUrl(httpPort), opts.users, caFile), START_TIMEOUT_MS);
   };
-  try {
-    await start();
-  } catch (err) {
+  const started = await startOnFreePorts(2, ([httpPort, transportPort]) => launch(httpPort, transportPort)).catch(async (err) => {
     await rm(root, { recursive: true, force: true });
     throw err;
-  }
+  });
+  const [httpPort, transportPort] = started.ports;
   return {
     version,
-    node,
+    node: nodeUrl(httpPort),
     caFile,
     logFile,
-    start,
+    start: () => launch(httpPort, transportPort),
     async stop() {
       await server?.stop('SIGTERM', STOP_TIMEOUT_MS);
     },
@@ -152,6 +150,7 @@ export async function startElasticsearch(opts: StartEsOptions = {}): Promise<EsS
     },
     async close() {
       await server?.stop('SIGTERM', STOP_TIMEOUT_MS);
+      started.release();
       await rm(root, { recursive: true, force: true });
     },
   };

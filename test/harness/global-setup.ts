@@ -6,16 +6,20 @@
  * - PostgreSQL: one server per major in SLOTLINE_PG_MAJORS (default "17,15").
  * - Kafka: one broker, version SLOTLINE_KAFKA_VERSION (default in ./kafka-dist.ts).
  * - Elasticsearch: one node, version SLOTLINE_ES_VERSION (default in ./elasticsearch-dist.ts).
- * - Redis: one Debian `redis-server` on a free port (./redis.ts).
+ * - Redis: one Debian `redis-server` on a reserved port (./redis.ts).
  *
  * A server that cannot start fails the whole run with its log tail: a suite
  * that silently skips its integration tests is worse than a red run.
+ *
+ * Before the servers, the run gets a temp dir of its own (TMPDIR, see ./temp-dirs.ts);
+ * the teardown removes it after the servers stop and fails if the tests left anything in it.
  */
 import type { TestProject } from 'vitest/node';
 import type { EsConnectionInfo, KafkaConnectionInfo } from './context.ts';
 import { startKafka, type KafkaServer } from './kafka.ts';
 import { startElasticsearch } from './elasticsearch.ts';
 import { startRedis } from './redis.ts';
+import { makeRunTempDir } from './temp-dirs.ts';
 import { SUPPORTED_PG_MAJORS, startPostgres, type PgConnectionInfo, type PgServer } from './postgres.ts';
 
 const DEFAULT_PG_MAJORS = '17,15';
@@ -31,6 +35,7 @@ export function pgMajorsFromEnv(value = process.env.SLOTLINE_PG_MAJORS ?? DEFAUL
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const majors = pgMajorsFromEnv();
+  const runTmp = await makeRunTempDir();
   const started = Date.now();
   const esStarting = Promise.allSettled([startElasticsearch()]);
   const redisStarting = Promise.allSettled([startRedis()]);
@@ -46,11 +51,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const redis = redisResult.status === 'fulfilled' ? redisResult.value : undefined;
   const teardown = async (): Promise<void> => {
     await Promise.allSettled([kafka?.close(), es?.close(), redis?.close(), ...postgres.map((s) => s.stop())]);
+    await runTmp.close();
   };
 
   const failures = [kafkaResult, esResult, redisResult, ...pgResults].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
   if (failures.length > 0) {
-    await teardown();
+    await teardown().catch(() => undefined);
     const reasons = failures.map((err) => (err instanceof Error ? err.message : String(err))).join('\n\n');
     throw new Error(`test harness: ${failures.length} server(s) failed to start\n\n${reasons}`);
   }

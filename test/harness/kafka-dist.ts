@@ -5,8 +5,9 @@
  * A throw-away POM depends on `org.apache.kafka:kafka_2.13:<version>` plus an
  * SLF4J binding (the kafka_2.13 POM brings slf4j-api only, so the broker would
  * log nothing), and `maven-dependency-plugin:copy-dependencies` copies the
- * runtime classpath. A `.complete` marker is written last, so an interrupted
- * download is redone rather than half-used.
+ * runtime classpath (fetchMavenClasspath, which the benchmark's Kafka Connect
+ * uses too). A `.complete` marker is written last, so an interrupted download
+ * is redone rather than half-used.
  *
  * Run as a script to pre-fetch (CI does, before the tests):
  *   node test/harness/kafka-dist.ts [version]
@@ -62,12 +63,28 @@ export async function ensureKafkaDist(version: string = defaultKafkaVersion()): 
     loggingProperty: `-D${logging.property}=${major >= 4 ? logging.file : `file:${logging.file}`}`,
   };
   if (existsSync(join(dir, '.complete'))) return dist;
+  await fetchMavenClasspath(dir, brokerDependencies(version), `Kafka ${version} jars`);
+  await writeFile(logging.file, logging.text);
+  await writeFile(join(dir, '.complete'), `${new Date().toISOString()}\n`);
+  return dist;
+}
 
+/** A Maven dependency, `group:artifact:version`. */
+export type MavenCoordinates = `${string}:${string}:${string}`;
+
+/**
+ * The runtime classpath of `dependencies` (with their transitive ones) into
+ * `<dir>/libs`, through a throw-away POM and maven-dependency-plugin's
+ * copy-dependencies. The caller writes its `.complete` marker after this.
+ * Throws with the tail of Maven's output.
+ */
+export async function fetchMavenClasspath(dir: string, dependencies: readonly MavenCoordinates[], what: string): Promise<string> {
+  const libs = join(dir, 'libs');
   await mkdir(dir, { recursive: true });
   // Staging dir per process: two runs fetching at once each finish whole, and the last rename wins.
   const staging = join(dir, `libs.${process.pid}`);
   const pom = join(dir, `pom.${process.pid}.xml`);
-  await writeFile(pom, pomXml(version));
+  await writeFile(pom, pomXml(dependencies));
   try {
     await execFileAsync(
       'mvn',
@@ -77,43 +94,48 @@ export async function ensureKafkaDist(version: string = defaultKafkaVersion()): 
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     await rm(staging, { recursive: true, force: true });
-    throw new Error(`fetching Kafka ${version} jars with Maven failed: ${e.message}\n${tail(`${e.stdout ?? ''}${e.stderr ?? ''}`)}`);
+    throw new Error(`fetching ${what} with Maven failed: ${e.message}\n${tail(`${e.stdout ?? ''}${e.stderr ?? ''}`)}`);
   } finally {
     await rm(pom, { force: true });
   }
   await rm(libs, { recursive: true, force: true });
   await rename(staging, libs);
-  await writeFile(logging.file, logging.text);
-  await writeFile(join(dir, '.complete'), `${new Date().toISOString()}\n`);
-  return dist;
+  return libs;
 }
 
-function pomXml(version: string): string {
-  const dep = (group: string, artifact: string, v: string): string =>
-    `    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${v}</version></dependency>`;
+function brokerDependencies(version: string): MavenCoordinates[] {
   // 4.x logs through log4j2; 3.9 through reload4j (log4j 1.x API). Both use slf4j-api 1.7.
-  const logging = Number.parseInt(version, 10) >= 4
-    ? [
-        dep('org.apache.logging.log4j', 'log4j-slf4j-impl', '2.24.3'),
-        dep('org.apache.logging.log4j', 'log4j-core', '2.24.3'),
-        dep('org.apache.logging.log4j', 'log4j-api', '2.24.3'),
-      ]
-    : [dep('org.slf4j', 'slf4j-reload4j', '1.7.36')];
+  return [`org.apache.kafka:kafka_2.13:${version}`, ...(Number.parseInt(version, 10) >= 4 ? LOG4J2_BINDING : ['org.slf4j:slf4j-reload4j:1.7.36' as const])];
+}
+
+/** An SLF4J binding to log4j2: the Kafka POMs bring slf4j-api only, so nothing would be logged. */
+export const LOG4J2_BINDING: readonly MavenCoordinates[] = [
+  'org.apache.logging.log4j:log4j-slf4j-impl:2.24.3',
+  'org.apache.logging.log4j:log4j-core:2.24.3',
+  'org.apache.logging.log4j:log4j-api:2.24.3',
+];
+
+function pomXml(dependencies: readonly MavenCoordinates[]): string {
+  const dep = (coordinates: string): string => {
+    const [group, artifact, v] = coordinates.split(':');
+    return `    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${v}</version></dependency>`;
+  };
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.slotline</groupId>
-  <artifactId>kafka-broker-libs</artifactId>
+  <artifactId>classpath</artifactId>
   <version>1</version>
   <packaging>pom</packaging>
   <dependencies>
-${[dep('org.apache.kafka', 'kafka_2.13', version), ...logging].join('\n')}
+${dependencies.map(dep).join('\n')}
   </dependencies>
 </project>
 `;
 }
 
-// Broker logs go to stdout, which the harness sends to a file in the server's temp dir.
-const LOG4J2_CONFIG = `status = warn
+// Broker logs go to stdout, which the harness sends to a file in the server's temp dir
+// (Kafka Connect in the benchmark logs with the same config).
+export const LOG4J2_CONFIG = `status = warn
 appender.out.type = Console
 appender.out.name = STDOUT
 appender.out.layout.type = PatternLayout

@@ -1,6 +1,6 @@
 /**
  * A single-node Apache Kafka (KRaft, broker and controller in one JVM) for tests:
- * a local Java process on free loopback ports, its data and log in a temp dir.
+ * a local Java process on reserved loopback ports (./ports.ts), its data and log in a temp dir.
  *
  * `stop()` + `start()` restart it on the same ports and data (topics, offsets and
  * producer state survive), for tests that take the broker away mid-load.
@@ -12,7 +12,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { defaultKafkaVersion, ensureKafkaDist, type KafkaDist } from './kafka-dist.ts';
-import { freePorts } from './ports.ts';
+import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
 import { runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
@@ -21,6 +21,8 @@ export interface KafkaServer {
   /** ['127.0.0.1:<port>'] */
   brokers: string[];
   logFile: string;
+  /** The broker's log.dirs: `<topic>-<partition>/` folders of segment files, for tests that check what is on disk. */
+  dataDir: string;
   /** Controlled shutdown (SIGTERM); data and ports are kept for `start()`. */
   stop(): Promise<void>;
   /** Starts again after `stop()` or `kill()`, same ports and data; resolves when metadata is served. */
@@ -45,21 +47,12 @@ const STOP_TIMEOUT_MS = 60_000;
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
   const dist = await ensureKafkaDist(opts.version ?? defaultKafkaVersion());
   const root = await makeServerDir(`kafka-${dist.version}`);
-  const [brokerPort, controllerPort] = await freePorts(2);
   const propertiesFile = join(root, 'server.properties');
+  const dataDir = join(root, 'data');
   const logFile = join(root, 'kafka.log');
-  await writeFile(propertiesFile, serverProperties(join(root, 'data'), brokerPort, controllerPort, opts.properties ?? {}));
   const java = javaCommand();
-  try {
-    await runTool(java, ['-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile]);
-  } catch (err) {
-    await rm(root, { recursive: true, force: true });
-    throw err;
-  }
-
-  const brokers = [`${HOST}:${brokerPort}`];
   let server: ServerProcess | undefined;
-  const start = async (): Promise<void> => {
+  const launch = async (brokerPort: number): Promise<void> => {
     if (server?.running()) return;
     server = await spawnServer({
       command: java,
@@ -68,19 +61,25 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
       // SIGTERM runs the broker's shutdown hook: a controlled shutdown.
       deathSignal: 'SIGTERM',
     });
-    await waitUntilReady(`Kafka ${dist.version} on ${brokers[0]}`, server, () => probe(brokers), START_TIMEOUT_MS);
+    await waitUntilReady(`Kafka ${dist.version} on ${HOST}:${brokerPort}`, server, () => probe([`${HOST}:${brokerPort}`]), START_TIMEOUT_MS);
   };
-  try {
-    await start();
-  } catch (err) {
+  // The storage is formatted anew for each pair of ports: the controller's address is part of the cluster's setup.
+  const started = await startOnFreePorts(2, async ([brokerPort, controllerPort]) => {
+    await rm(dataDir, { recursive: true, force: true });
+    await writeFile(propertiesFile, serverProperties(dataDir, brokerPort, controllerPort, opts.properties ?? {}));
+    await runTool(java, ['-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile]);
+    await launch(brokerPort);
+  }).catch(async (err) => {
     await rm(root, { recursive: true, force: true });
     throw err;
-  }
+  });
+  const [brokerPort] = started.ports;
   return {
     version: dist.version,
-    brokers,
+    brokers: [`${HOST}:${brokerPort}`],
     logFile,
-    start,
+    dataDir,
+    start: () => launch(brokerPort),
     async stop() {
       await server?.stop('SIGTERM', STOP_TIMEOUT_MS);
     },
@@ -89,6 +88,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     },
     async close() {
       await server?.stop('SIGTERM', STOP_TIMEOUT_MS);
+      started.release();
       await rm(root, { recursive: true, force: true });
     },
   };

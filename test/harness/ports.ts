@@ -1,29 +1,48 @@
 /**
- * Free loopback ports for test servers. The kernel picks a port that is free now;
- * another process could take it before our server binds, so callers that can
- * detect a bind failure retry with a new port.
+ * Loopback ports for test servers, reserved across the parallel test files and
+ * outside the kernel's ephemeral range (see src/cli/local-ports.ts for why).
+ * A server started on them that still finds a port taken (by a program that
+ * does not use the reservations) fails with PortTakenError, and
+ * `startOnFreePorts` starts it again on new ports.
  */
-import { createServer } from 'node:net';
+import { reservePort, type ReservedPort } from '../../src/cli/local-ports.ts';
 
-export async function freePort(): Promise<number> {
-  const [port] = await freePorts(1);
-  return port;
+/** A server's log says it could not bind its address. */
+export class PortTakenError extends Error {
+  override name = 'PortTakenError';
 }
 
-/** `count` distinct free ports (held open together, so they cannot repeat). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    return typeof address === 'object' && address !== null ? address.port : 0;
-  });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
+/** What servers log when their port is taken: Postgres, Redis, Kafka, Elasticsearch. */
+const BIND_FAILURE = /Address already in use|could not bind IPv4 address|could not create any TCP\/IP sockets|failed to bind|BindException|BindTransportException|BindHttpException/;
+
+export function showsBindFailure(log: string): boolean {
+  return BIND_FAILURE.test(log);
+}
+
+/** A reserved port nothing listens on, e.g. for a "connection refused" test; held until this process exits. */
+export async function freePort(): Promise<number> {
+  return (await reservePort()).port;
+}
+
+const MAX_STARTS = 3;
+
+/**
+ * Calls `start` with `count` reserved ports; if it throws PortTakenError, the
+ * ports are given up and `start` runs again on new ones (3 starts at most).
+ * `start` cleans up after itself when it throws. The ports stay reserved until
+ * `release()`, so a stopped server can start again on them.
+ */
+export async function startOnFreePorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<{ ports: number[]; value: T; release: () => void }> {
+  for (let attempt = 1; ; attempt++) {
+    const reserved: ReservedPort[] = [];
+    for (let i = 0; i < count; i++) reserved.push(await reservePort());
+    const ports = reserved.map((r) => r.port);
+    const release = (): void => reserved.forEach((r) => r.release());
+    try {
+      return { ports, value: await start(ports), release };
+    } catch (err) {
+      release();
+      if (!(err instanceof PortTakenError) || attempt >= MAX_STARTS) throw err;
+    }
+  }
 }

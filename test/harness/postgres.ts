@@ -1,6 +1,6 @@
 /**
  * A throw-away PostgreSQL server of a given major (14–18) for tests and benchmarks:
- * a local process on a free loopback port, `wal_level=logical`, a superuser with
+ * a local process on a reserved loopback port (./ports.ts), `wal_level=logical`, a superuser with
  * SCRAM password auth (so a wrong password is refused, as in production), its data
  * and unix socket in a temp dir that `stop()` removes.
  */
@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { binaryVersion, PG_OS_USER, runnableBinDir } from './postgres-binaries.ts';
-import { freePort } from './ports.ts';
+import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
-import { isRoot, logTail, runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
+import { isRoot, runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
 export { pgBinDir, pgToolPath, SUPPORTED_PG_MAJORS } from './postgres-binaries.ts';
 
@@ -55,6 +55,8 @@ export function pgEndpoint(info: PgConnectionInfo): PgEndpoint {
     `postgres://${encodeURIComponent(info.user)}:${encodeURIComponent(info.password)}@${info.host}:${info.port}/${encodeURIComponent(database)}`;
   const query = async (sql: string, params: unknown[] = [], database = 'postgres'): Promise<any[]> => {
     const client = new pg.Client({ connectionString: url(database) });
+    // A server shutting down (a failover test) may end the session between two messages: the query or connect reports it.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       return (await client.query(sql, params)).rows;
@@ -78,28 +80,48 @@ export interface StartPostgresOptions {
   postgresFlags?: string[];
 }
 
-const USER = 'postgres';
-const PASSWORD = 'slotline-test';
+export const USER = 'postgres';
+export const PASSWORD = 'slotline-test';
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 60_000;
 
 export async function startPostgres(opts: StartPostgresOptions): Promise<PgServer> {
-  if (isRoot()) await ensureOsUser(PG_OS_USER);
-  const binDir = await runnableBinDir(opts.major);
-  const version = await binaryVersion(binDir);
-  if (Number.parseInt(version, 10) !== opts.major) {
-    throw new Error(`pg${opts.major} resolved to PostgreSQL ${version} in ${binDir}; check the pg${opts.major} alias in package.json`);
-  }
+  const { binDir, version } = await serverBinaries(opts.major);
   // The server's OS user must be able to reach the data dir: keep it out of root's home.
   const root = await makeServerDir(`pg${opts.major}`);
   const dataDir = join(root, 'data');
-  const logFile = join(root, 'postgres.log');
   if (isRoot()) await chownToUser(root, PG_OS_USER);
   await initdb(binDir, root, dataDir);
+  return launchPostgres({ major: opts.major, binDir, version, root, postgresFlags: opts.postgresFlags });
+}
 
-  let port = 0;
+/** The runnable binaries of a major, checked to be that major. */
+export async function serverBinaries(major: number): Promise<{ binDir: string; version: string }> {
+  if (isRoot()) await ensureOsUser(PG_OS_USER);
+  const binDir = await runnableBinDir(major);
+  const version = await binaryVersion(binDir);
+  if (Number.parseInt(version, 10) !== major) {
+    throw new Error(`pg${major} resolved to PostgreSQL ${version} in ${binDir}; check the pg${major} alias in package.json`);
+  }
+  return { binDir, version };
+}
+
+export interface LaunchPostgresOptions {
+  major: number;
+  binDir: string;
+  version: string;
+  /** The server's temp dir, holding `data/` (ready: made by initdb or copied) and the log; stop() removes it. */
+  root: string;
+  postgresFlags?: string[];
+}
+
+/** Starts `postgres` on `<root>/data` on a free reserved port, with the harness's settings. */
+export async function launchPostgres(opts: LaunchPostgresOptions): Promise<PgServer> {
+  const { binDir, version, root } = opts;
+  const dataDir = join(root, 'data');
+  const logFile = join(root, 'postgres.log');
   let server: ServerProcess | undefined;
-  const launch = async (): Promise<void> => {
+  const launch = async (port: number): Promise<void> => {
     server = await spawnServer({
       command: join(binDir, 'postgres'),
       args: ['-D', dataDir, '-p', String(port), ...baseSettings(dataDir), ...(opts.postgresFlags ?? [])],
@@ -110,20 +132,11 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgServe
     });
     await waitUntilReady(`PostgreSQL ${version} on port ${port}`, server, () => probe(port), START_TIMEOUT_MS);
   };
-  // A free port can be taken between the check and the bind: retry on a new one.
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    try {
-      await launch();
-      break;
-    } catch (err) {
-      const portTaken = /could not (bind|create listen socket)|Address already in use/.test(await logTail(logFile, 10));
-      if (!portTaken || attempt >= 3) {
-        await rm(root, { recursive: true, force: true }).catch(() => undefined);
-        throw err;
-      }
-    }
-  }
+  const started = await startOnFreePorts(1, ([port]) => launch(port)).catch(async (err) => {
+    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  });
+  const [port] = started.ports;
 
   return {
     ...pgEndpoint({ major: opts.major, version, host: HOST, port, user: USER, password: PASSWORD }),
@@ -132,10 +145,11 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgServe
     logFile,
     async restart() {
       await server?.stop('SIGINT', 30_000);
-      await launch();
+      await launch(port);
     },
     async stop() {
       await server?.stop('SIGINT', 30_000);
+      started.release();
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -177,7 +191,8 @@ async function initdb(binDir: string, root: string, dataDir: string): Promise<vo
   }
 }
 
-async function probe(port: number): Promise<void> {
+/** Resolves once a query on 127.0.0.1:port as the harness's superuser succeeds (a test server, or a pooler in front of one). */
+export async function probe(port: number): Promise<void> {
   const client = new pg.Client({ host: HOST, port, user: USER, password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 2_000 });
   client.on('error', () => undefined);
   try {
@@ -196,7 +211,7 @@ async function ensureOsUser(user: string): Promise<void> {
   }
 }
 
-async function chownToUser(path: string, user: string): Promise<void> {
+export async function chownToUser(path: string, user: string): Promise<void> {
   const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
     execFileAsync('id', ['-u', user]),
     execFileAsync('id', ['-g', user]),

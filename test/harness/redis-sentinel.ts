@@ -1,14 +1,14 @@
 /**
  * Redis Sentinel for tests: a master, one replica of it, and sentinels
  * (`redis-server <conf> --sentinel`, each with a generated config in its own
- * dir: Sentinel rewrites that file), all on free loopback ports.
+ * dir: Sentinel rewrites that file), all on reserved loopback ports (./ports.ts).
  *
  * Resolves once every sentinel knows the master and sees the replica with its
  * link up, so `failover()` (SENTINEL FAILOVER) has a replica to promote.
  */
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { startOnFreePorts } from './ports.ts';
 import { startRedis, type RedisServer } from './redis.ts';
 import { makeServerDir } from './server-dirs.ts';
 import { runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
@@ -40,10 +40,11 @@ export interface StartRedisSentinelOptions {
 export async function startRedisSentinel(opts: StartRedisSentinelOptions = {}): Promise<RedisSentinelSetup> {
   const name = opts.name ?? 'slotline';
   const servers: RedisServer[] = [];
-  const sentinelProcs: Array<{ port: number; proc: ServerProcess; dir: string }> = [];
+  const sentinelProcs: Array<{ port: number; proc: ServerProcess; dir: string; release: () => void }> = [];
   const close = async () => {
     await Promise.all(sentinelProcs.map(async (s) => {
       await s.proc.stop('SIGTERM', 5_000);
+      s.release();
       await rm(s.dir, { recursive: true, force: true }).catch(() => undefined);
     }));
     await Promise.all(servers.map((s) => s.close()));
@@ -56,29 +57,21 @@ export async function startRedisSentinel(opts: StartRedisSentinelOptions = {}): 
 
     for (let i = 0; i < (opts.sentinels ?? 1); i++) {
       const dir = await makeServerDir('redis-sentinel');
-      const port = await freePort();
       const conf = join(dir, 'sentinel.conf');
-      await writeFile(
-        conf,
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          'protected-mode no',
-          'daemonize no',
-          `dir ${dir}`,
-          `sentinel monitor ${name} 127.0.0.1 ${servers[0].port} 1`,
-          `sentinel down-after-milliseconds ${name} 2000`,
-          `sentinel failover-timeout ${name} 10000`,
-          `sentinel parallel-syncs ${name} 1`,
-          '',
-        ].join('\n'),
-      );
       const logFile = join(dir, 'sentinel.log');
-      const proc = await spawnServer({ command: 'redis-server', args: [conf, '--sentinel'], logFile, deathSignal: 'SIGKILL' });
-      sentinelProcs.push({ port, proc, dir });
-      await waitUntilReady(`redis sentinel on port ${port}`, proc, async () => {
-        if (!(await cli(port, 'ping')).includes('PONG')) throw new Error('no PONG');
-      }, 20_000);
+      const launch = async (port: number): Promise<ServerProcess> => {
+        await writeFile(conf, sentinelConf(port, dir, name, servers[0].port));
+        const proc = await spawnServer({ command: 'redis-server', args: [conf, '--sentinel'], logFile, deathSignal: 'SIGKILL' });
+        await waitUntilReady(`redis sentinel on port ${port}`, proc, async () => {
+          if (!(await cli(port, 'ping')).includes('PONG')) throw new Error('no PONG');
+        }, 20_000);
+        return proc;
+      };
+      const started = await startOnFreePorts(1, ([port]) => launch(port)).catch(async (err) => {
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        throw err;
+      });
+      sentinelProcs.push({ port: started.ports[0], proc: started.value, dir, release: started.release });
     }
     const master = async (): Promise<string> => {
       const [host, port] = (await cli(sentinelProcs[0].port, 'sentinel', 'get-master-addr-by-name', name)).trim().split('\n');
@@ -121,6 +114,21 @@ export async function startRedisSentinel(opts: StartRedisSentinelOptions = {}): 
     await close();
     throw err;
   }
+}
+
+function sentinelConf(port: number, dir: string, name: string, masterPort: number): string {
+  return [
+    `port ${port}`,
+    'bind 127.0.0.1',
+    'protected-mode no',
+    'daemonize no',
+    `dir ${dir}`,
+    `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+    `sentinel down-after-milliseconds ${name} 2000`,
+    `sentinel failover-timeout ${name} 10000`,
+    `sentinel parallel-syncs ${name} 1`,
+    '',
+  ].join('\n');
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {

@@ -1,16 +1,16 @@
 /**
- * A Redis server for tests: Debian's `redis-server` on a free loopback port,
+ * A Redis server for tests: Debian's `redis-server` on a reserved loopback port,
  * data in its own temp dir. `stop()`/`kill()` then `start()` bring it back on
  * the same port and dir (with `appendonly`, the data survive); `close()` stops
  * it for good and removes the dir.
  *
- * The machine's own Redis on 6379 is never used: every server here picks a
- * free port.
+ * The machine's own Redis on 6379 is never used: every server here gets a
+ * reserved port (./ports.ts).
  */
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
 import { runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
@@ -35,14 +35,20 @@ export interface StartRedisOptions {
   appendOnly?: boolean;
   /** Extra `redis-server` arguments, e.g. `['--requirepass', 'secret']`. */
   args?: string[];
+  /**
+   * A cluster node. Its bus port gets a reserved port of its own (`cluster-port`):
+   * by default it is the port + 10 000, which nobody reserved (and which Redis
+   * refuses above 55 535).
+   */
+  cluster?: boolean;
 }
 
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisServer> {
   const dir = await makeServerDir('redis');
-  const port = await freePort();
   const logFile = join(dir, 'redis.log');
-  const args = [
+  const argsFor = ([port, busPort]: number[]): string[] => [
     '--port', String(port),
+    ...(opts.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort)] : []),
     '--bind', '127.0.0.1',
     '--dir', dir,
     '--daemonize', 'no',
@@ -52,21 +58,26 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     ...(opts.args ?? []),
   ];
   let server: ServerProcess | null = null;
-  const start = async (): Promise<void> => {
-    server = await spawnServer({ command: 'redis-server', args, logFile, deathSignal: 'SIGKILL' });
-    await waitUntilReady(`redis-server on port ${port}`, server, () => ping(port), 20_000);
+  const launch = async (ports: number[]): Promise<void> => {
+    server = await spawnServer({ command: 'redis-server', args: argsFor(ports), logFile, deathSignal: 'SIGKILL' });
+    await waitUntilReady(`redis-server on port ${ports[0]}`, server, () => ping(ports[0]), 20_000);
   };
-  await start();
+  const started = await startOnFreePorts(opts.cluster ? 2 : 1, launch).catch(async (err) => {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  });
+  const [port] = started.ports;
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
     logFile,
-    start,
+    start: () => launch(started.ports),
     stop: async () => server?.stop('SIGTERM', 10_000),
     kill: async () => server?.stop('SIGKILL', 5_000),
     async close() {
       await server?.stop('SIGTERM', 10_000);
+      started.release();
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
@@ -104,7 +115,7 @@ export interface RedisCluster {
 export async function startRedisCluster(): Promise<RedisCluster> {
   const servers: RedisServer[] = [];
   try {
-    for (let i = 0; i < 3; i++) servers.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }));
+    for (let i = 0; i < 3; i++) servers.push(await startRedis({ cluster: true }));
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
     await runTool('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
     const deadline = Date.now() + 20_000;

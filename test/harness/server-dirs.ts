@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PREFIX = 'slotline-';
-const OWNER_FILE = 'owner.pid';
+export const OWNER_FILE = 'owner.pid';
 /** Dirs without an owner file (a run killed between mkdtemp and the write) are swept after this. */
 const UNOWNED_MAX_AGE_MS = 60 * 60_000;
 
@@ -25,13 +25,12 @@ export async function makeServerDir(kind: string): Promise<string> {
   return dir;
 }
 
-/** Removes server dirs whose owning process has exited. Never throws. */
-export async function sweepStaleServerDirs(): Promise<void> {
-  const base = serverTmpBase();
+/** Removes server dirs and test runs' temp dirs (test/harness/temp-dirs.ts) whose owning process has exited. Never throws. */
+export async function sweepStaleServerDirs(base = serverTmpBase()): Promise<void> {
   const names = await readdir(base).catch(() => [] as string[]);
   await Promise.all(
     names
-      .filter((name) => /^slotline-(pg\d+|kafka-[\d.]+|elasticsearch-[\d.]+|redis)-/.test(name))
+      .filter((name) => /^slotline-(pg\d+|kafka-[\d.]+|elasticsearch-[\d.]+|redis|pgbouncer|run)-/.test(name))
       .map(async (name) => {
         const dir = join(base, name);
         if (await isStale(dir)) await rm(dir, { recursive: true, force: true }).catch(() => undefined);

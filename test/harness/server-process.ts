@@ -8,15 +8,18 @@
  * to the server's OS user where the server refuses to run as root (Postgres).
  */
 import { spawn, execFile } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
+import { PortTakenError, showsBindFailure } from './ports.ts';
 
 const execFileAsync = promisify(execFile);
 
 export interface ServerProcess {
   readonly pid: number;
   readonly logFile: string;
+  /** Size of the log file when this process was started: its own lines come after. */
+  readonly logOffset: number;
   /** Resolves once the process has exited, with its exit code or signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   running(): boolean;
@@ -49,6 +52,7 @@ export function setprivArgs(deathSignal: NodeJS.Signals, runAs?: string): string
 
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const log = await open(options.logFile, 'a');
+  const logOffset = (await log.stat()).size;
   const child = spawn('setpriv', [...setprivArgs(options.deathSignal, options.runAs), options.command, ...options.args], {
     stdio: ['ignore', log.fd, log.fd],
     env: options.env ?? process.env,
@@ -73,6 +77,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   return {
     pid,
     logFile: options.logFile,
+    logOffset,
     exited,
     running: () => alive,
     async stop(signal, timeoutMs) {
@@ -116,19 +121,29 @@ export async function runTool(command: string, args: string[], runAs?: string, e
   }
 }
 
-/** Polls `probe` until it resolves, the process exits, or `timeoutMs` passes; the error names the log. */
+/**
+ * Polls `probe` until it resolves or the process exits; the error names the log.
+ * `timeoutMs` is how long start-up may go on without progress: while the server
+ * keeps writing to its log, a loaded machine may take longer, up to three times
+ * `timeoutMs` in all. A process that exits because its port was taken throws
+ * PortTakenError, so that its starter can try again on another port.
+ */
 export async function waitUntilReady(
   what: string,
   server: ServerProcess,
   probe: () => Promise<void>,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  let progressAt = started;
+  let logSize = server.logOffset;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < Math.min(progressAt + timeoutMs, started + 3 * timeoutMs)) {
     if (!server.running()) {
       const { code, signal } = await server.exited;
-      throw new Error(`${what} exited during startup (code ${code}, signal ${signal}); log ${server.logFile}:\n${await logTail(server.logFile)}`);
+      const message = `${what} exited during startup (code ${code}, signal ${signal}); log ${server.logFile}:\n${await logTail(server.logFile)}`;
+      const ownLog = (await readFile(server.logFile).catch(() => Buffer.alloc(0))).subarray(server.logOffset).toString();
+      throw showsBindFailure(ownLog) ? new PortTakenError(message) : new Error(message);
     }
     try {
       await probe();
@@ -136,9 +151,12 @@ export async function waitUntilReady(
     } catch (err) {
       lastError = err;
     }
+    const size = (await stat(server.logFile).catch(() => undefined))?.size ?? logSize;
+    if (size > logSize) [logSize, progressAt] = [size, Date.now()];
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await server.stop('SIGKILL', 5_000);
   const reason = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new Error(`${what} not ready after ${timeoutMs} ms (last probe error: ${reason}); log ${server.logFile}:\n${await logTail(server.logFile)}`);
+  const waited = `${Date.now() - started} ms, the last ${Date.now() - progressAt} ms without a new log line`;
+  throw new Error(`${what} not ready after ${waited} (last probe error: ${reason}); log ${server.logFile}:\n${await logTail(server.logFile)}`);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { twosComplementBytes } from '../../src/normalize/numeric.ts';
-import type { ChangeEvent, ConnectSchema } from '../../src/types.ts';
-import { parseTemplate, renderTemplate, renderValue, unknownColumns } from './redis-templates.ts';
+import { twosComplementBytes } from '../normalize/numeric.ts';
+import type { ChangeEvent, ConnectSchema } from '../types.ts';
+import { parseTemplate, renderTemplate, renderValue, unknownColumns } from './row-templates.ts';
 
 const rowSchema: ConnectSchema = {
   type: 'struct',

@@ -1,5 +1,7 @@
 /**
- * Key templates of the Redis sink: `product:{id}`, `product:slug:{before.slug}`.
+ * Templates over an event's row values: the Redis sink's key templates
+ * (`product:{id}`, `product:slug:{before.slug}`) and the `route` transform's
+ * topic / index templates.
  *
  * A placeholder names a column: `{col}` takes it from the event's key, else
  * from the new row, else from the old row; `{key.col}`, `{before.col}` and
@@ -13,8 +15,8 @@
  * value the event does not carry (NULL, no old row, unchanged TOAST) renders as
  * `undefined`: the caller skips that key.
  */
-import { decodeDecimal } from '../../src/normalize/numeric.ts';
-import type { ConnectSchema, ChangeEvent } from '../../src/types.ts';
+import { decodeDecimal } from '../normalize/numeric.ts';
+import type { ConnectSchema, ChangeEvent } from '../types.ts';
 
 export type TemplateSource = 'any' | 'key' | 'before' | 'after';
 export type TemplatePart = string | { source: TemplateSource; column: string };
