@@ -83,6 +83,8 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
     flowControl: { enabled: false },
   });
   let paused = false;
+  /** START_REPLICATION answered: until then the socket must be read (a pause would hang start()) and no status sent. */
+  let answered = false;
   let stopped = false;
   let failed = false;
 
@@ -122,6 +124,7 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
     async start(startLsn) {
       stopped = false;
       failed = false;
+      answered = false;
       let started!: () => void;
       const startedPromise = new Promise<void>((resolve) => (started = resolve));
       service.once('start', () => started());
@@ -134,6 +137,7 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
       await Promise.race([startedPromise, streaming.then(() => { throw new Error('replication ended before it started'); })]).catch((err: unknown) => {
         throw streamStartError(options.slot, err);
       });
+      answered = true;
       const conn = service.connection();
       conn?.stream.on('close', () => fail(new Error('replication connection closed')));
       if (paused) conn?.stream.pause();
@@ -141,20 +145,21 @@ export function createReplicationStream(options: ReplicationStreamOptions, handl
     pause() {
       if (paused) return;
       paused = true;
-      service.connection()?.stream.pause();
+      if (answered) service.connection()?.stream.pause();
     },
     resume() {
       if (!paused) return;
       paused = false;
-      service.connection()?.stream.resume();
+      if (answered) service.connection()?.stream.resume();
     },
     sendStatus(flushLsn, replyRequested = false) {
       const conn = service.connection();
-      if (!conn || stopped || failed) return;
+      if (!conn || !answered || stopped || failed) return;
       conn.sendCopyFromChunk(standbyStatusUpdate(flushLsn, replyRequested));
     },
     async stop() {
       stopped = true;
+      answered = false;
       // Ending the client waits for the socket's 'end', which a paused socket
       // never emits while unread bytes sit in it (a stop under backpressure,
       // or after the server refused START_REPLICATION): the worker hung at
