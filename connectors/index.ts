@@ -7,11 +7,12 @@
  * memory each once loaded) are imported when a sink of that type is built, so
  * a worker pays only for the sinks its config names.
  */
-import type { SinkPlugin } from '../src/sink.ts';
+import type { SinkConfig } from '../src/config/sink-schema.ts';
+import type { SharingProblem, SinkPlugin } from '../src/sink.ts';
 import { consoleConfigSchema } from './console/console-config.ts';
 import { elasticsearchConfigSchema } from './elasticsearch/elasticsearch-config.ts';
 import { kafkaConfigSchema, transactionalIdOf } from './kafka/kafka-config.ts';
-import { redisConfigSchema } from './redis/redis-config.ts';
+import { checkpointKeyOf, redisConfigSchema, redisSharingProblems } from './redis/redis-config.ts';
 
 export const sinkPlugins: readonly SinkPlugin<any>[] = [
   {
@@ -23,15 +24,20 @@ export const sinkPlugins: readonly SinkPlugin<any>[] = [
     checkpointNote: 'no stored checkpoint: every record carries its slotline.lsn header',
     // The transactional id alone: a second producer with it fences the first on whichever cluster they meet.
     checkpointLocation: (config, topicPrefix) => (config.exactly_once ? `kafka transactional.id ${transactionalIdOf(config, topicPrefix)}` : null),
+    // The default transactional.id names the topic prefix; a written one would be one producer for two sources.
+    sharingProblems: (config) => (config.exactly_once && config.transactional_id !== undefined
+      ? [{ path: ['transactional_id'], message: 'leave transactional_id out (it defaults to slotline.<topic_prefix>.<sink name>): each source needs its own producer' }]
+      : []),
   },
   {
     type: 'redis',
     description: 'Cache invalidation, write-through and notifications in Redis (ioredis), one atomic step per transaction, LSN-fenced.',
     configSchema: redisConfigSchema,
     create: async (config, context) => (await import('./redis/redis-sink.ts')).createRedisSink(config, context),
-    readCheckpoint: async (config) => (await import('./redis/redis-checkpoint.ts')).readRedisCheckpoint(config),
+    readCheckpoint: async (config, topicPrefix) => (await import('./redis/redis-checkpoint.ts')).readRedisCheckpoint(config, topicPrefix),
     // The key alone, whatever the server: one server can be named by several URLs.
-    checkpointLocation: (config) => `redis key ${config.checkpoint_key.replaceAll('{sink}', config.name)}`,
+    checkpointLocation: (config, topicPrefix) => `redis key ${checkpointKeyOf(config, topicPrefix)}`,
+    sharingProblems: redisSharingProblems,
     verifier: async (config, context) => (await import('./redis/redis-verify.ts')).createRedisVerifier(config, context),
   },
   {
@@ -41,6 +47,8 @@ export const sinkPlugins: readonly SinkPlugin<any>[] = [
     create: async (config, context) => (await import('./elasticsearch/elasticsearch-sink.ts')).createElasticsearchSink(config, context),
     verifier: async (config, context) => (await import('./elasticsearch/elasticsearch-verify.ts')).createElasticsearchVerifier(config, context),
     checkpointNote: 'no stored checkpoint: each document carries the LSN of its last change as its version',
+    // Versions are LSNs of one source: two sources' documents must never meet in one index.
+    sharingProblems: (config) => (config.index.includes('{prefix}') ? [] : [{ path: ['index'], message: 'put `{prefix}` in index (e.g. `{prefix}.{schema}.{table}`): sources must not write the same index' }]),
   },
   {
     type: 'console',
@@ -55,6 +63,11 @@ export function sinkPlugin(type: string): SinkPlugin<any> {
   const plugin = sinkPlugins.find((p) => p.type === type);
   if (!plugin) throw new Error(`unknown sink type "${type}" (known: ${sinkPlugins.map((p) => p.type).join(', ')})`);
   return plugin;
+}
+
+/** What a sink file must change to serve several sources (`sources:` in the main file), for loadConfig. */
+export function sinkSharingProblems(sink: SinkConfig): SharingProblem[] {
+  return sinkPlugins.find((p) => p.type === sink.type)?.sharingProblems?.(sink) ?? [];
 }
 
 /** The per-type config schemas, for src/config (which must not import the sinks themselves). */

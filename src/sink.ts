@@ -100,6 +100,12 @@ export interface StoredCheckpoint {
 }
 
 /** One entry of the connector registry (connectors/index.ts). */
+/** A key of a sink file (as a path) that must change before the file can serve several sources, and why. */
+export interface SharingProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
 export interface SinkPlugin<C extends SinkCommonConfig = SinkCommonConfig> {
   type: string;
   description: string;
@@ -113,7 +119,7 @@ export interface SinkPlugin<C extends SinkCommonConfig = SinkCommonConfig> {
    * Sinks without such a position (versions per document, offsets per
    * record) leave it out and say so in `checkpointNote`.
    */
-  readCheckpoint?(config: C): Promise<StoredCheckpoint>;
+  readCheckpoint?(config: C, topicPrefix: string): Promise<StoredCheckpoint>;
   /** For sinks without readCheckpoint: what stands for a position instead. */
   checkpointNote?: string;
   /**
@@ -123,6 +129,12 @@ export interface SinkPlugin<C extends SinkCommonConfig = SinkCommonConfig> {
    * `slotline replay` refuses a shadow sink that shares a production sink's.
    */
   checkpointLocation?(config: C, topicPrefix: string): string | null;
+  /**
+   * What this file must change to serve several sources (`sources:`), each
+   * as the key to change and why; the loader refuses the config until then.
+   * Leave out when one file can serve any number of sources as it is.
+   */
+  sharingProblems?(config: C): SharingProblem[];
   /**
    * Reads the sink back for `slotline verify` (src/verify/sink-verifier.ts),
    * with the sink's own mapping code. Sinks that cannot be read back leave it out.

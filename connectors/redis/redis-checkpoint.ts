@@ -4,12 +4,12 @@
  * with every write in the same Lua step as the write itself.
  */
 import type { StoredCheckpoint } from '../../src/sink.ts';
-import type { RedisSinkConfig } from './redis-config.ts';
+import { checkpointKeyOf, type RedisSinkConfig } from './redis-config.ts';
 import { createRedisClient, describeTarget } from './redis-connection.ts';
 import { parseCheckpoint } from './redis-script.ts';
 
-export async function readRedisCheckpoint(config: RedisSinkConfig): Promise<StoredCheckpoint> {
-  const key = config.checkpoint_key.replaceAll('{sink}', config.name);
+export async function readRedisCheckpoint(config: RedisSinkConfig, topicPrefix: string): Promise<StoredCheckpoint> {
+  const key = checkpointKeyOf(config, topicPrefix);
   const where = `${describeTarget(config)} key ${key}`;
   if (config.cluster) {
     return { where: `${describeTarget(config)} keys ${key}:{<tag>}`, lsn: null, note: 'Redis Cluster keeps one checkpoint per hash slot' };

@@ -3,6 +3,7 @@
  * notifications from the WAL. Each rule maps tables to effects; templates are
  * parsed here (redis-templates.ts) so a bad one fails at load time.
  */
+import type { SharingProblem } from '../../src/sink.ts';
 import { z } from 'zod';
 import { count, durationMs, flag, overrideOf, tlsSchema } from '../../src/config/schema-parts.ts';
 import type { SinkConfig } from '../../src/config/sink-schema.ts';
@@ -142,7 +143,7 @@ export const redisConfigSchema = z.strictObject({
     .string()
     .min(1)
     .default('slotline:checkpoint:{sink}')
-    .meta({ description: 'Key holding the end LSN of the last transaction applied, written in the same step; `{sink}` is the sink name.', docType: 'string' }),
+    .meta({ description: 'Key holding the end LSN of the last transaction applied, written in the same step; `{sink}` is the sink name, `{prefix}` the topic prefix (needed when the file serves several `sources`).', docType: 'string' }),
   fence_prefix: z
     .string()
     .default('slotline:fence:')
@@ -165,3 +166,22 @@ export const redisConfigSchema = z.strictObject({
 
 export type RedisRule = z.output<typeof ruleSchema>;
 export type RedisSinkConfig = SinkConfig<typeof redisConfigSchema>;
+
+/** The checkpoint key of this sink file for a source: `{sink}` and `{prefix}` filled in. */
+export function checkpointKeyOf(config: Pick<RedisSinkConfig, 'checkpoint_key' | 'name'>, topicPrefix: string): string {
+  return config.checkpoint_key.replaceAll('{sink}', config.name).replaceAll('{prefix}', topicPrefix);
+}
+
+/** What a sink file serving several sources must change: one checkpoint and one set of fenced keys per source. */
+export function redisSharingProblems(config: RedisSinkConfig): SharingProblem[] {
+  const problems: SharingProblem[] = [];
+  if (!config.checkpoint_key.includes('{prefix}')) {
+    problems.push({ path: ['checkpoint_key'], message: 'put `{prefix}` in checkpoint_key (e.g. `slotline:checkpoint:{prefix}:{sink}`): each source needs its own checkpoint' });
+  }
+  for (const [i, rule] of config.rules.entries()) {
+    if (rule.refresh && !rule.refresh.key.includes('{prefix}')) {
+      problems.push({ path: ['rules', i, 'refresh', 'key'], message: 'put `{prefix}` in the refresh key: its LSN fence compares positions of one source only' });
+    }
+  }
+  return problems;
+}

@@ -27,7 +27,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { RetryableError } from '../../src/errors.ts';
 import { formatLsn, type Lsn } from '../../src/lsn.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
-import type { RedisSinkConfig } from './redis-config.ts';
+import { checkpointKeyOf, type RedisSinkConfig } from './redis-config.ts';
 import { createRedisClient, describeTarget, waitForReplicas } from './redis-connection.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { splitBySlot } from './redis-cluster.ts';
@@ -41,7 +41,7 @@ type ApplyingRedis = (Redis | Cluster) & { slotlineApply(numKeys: number, keys: 
 
 export function createRedisSink(config: RedisSinkConfig, context: SinkContext): Sink {
   const logger = context.logger.child({ sink: config.name, type: 'redis' });
-  const checkpointKey = config.checkpoint_key.replaceAll('{sink}', config.name);
+  const checkpointKey = checkpointKeyOf(config, context.topicPrefix);
   const planner = createPlanner({
     sinkName: config.name,
     rules: config.rules,

@@ -26,6 +26,7 @@ export interface Command {
 }
 
 const CONFIG: CommandOption = { type: 'string', short: 'c', placeholder: 'file', description: 'the main YAML file (its sink files are found relative to it)' };
+const SOURCE: CommandOption = { type: 'string', placeholder: 'name', description: 'with `sources:` in the main file, the source this command is about (required when there are several)' };
 
 export const commands: Record<string, Command> = {
   run: {
@@ -42,6 +43,7 @@ export const commands: Record<string, Command> = {
     usage: 'slotline validate --config <file> [--explain-privileges [--inspect-url <url>]]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       'explain-privileges': { type: 'boolean', description: 'print the SQL that gives the configured role what slotline needs (connects read-only)' },
       'inspect-url': { type: 'string', placeholder: 'url', description: 'with --explain-privileges: look at the database through this postgres:// URL (e.g. a DBA\'s) instead of the config\'s user' },
     },
@@ -50,9 +52,9 @@ export const commands: Record<string, Command> = {
       if (v['inspect-url'] !== undefined && v['explain-privileges'] !== true) throw new UsageError('--inspect-url goes with --explain-privileges');
       return v['explain-privileges'] === true
         ? (await import('./explain-privileges.ts')).explainPrivilegesCommand({
-          configPath: requireConfig(v), inspectUrl: typeof v['inspect-url'] === 'string' ? v['inspect-url'] : undefined,
+          configPath: requireConfig(v), source: optionalString(v.source), inspectUrl: typeof v['inspect-url'] === 'string' ? v['inspect-url'] : undefined,
         })
-        : (await import('./validate.ts')).validateCommand(requireConfig(v));
+        : (await import('./validate.ts')).validateCommand(requireConfig(v), optionalString(v.source));
     },
   },
   snapshot: {
@@ -60,6 +62,7 @@ export const commands: Record<string, Command> = {
     usage: 'slotline snapshot --config <file> --table <schema.table> [--table …] [--sink <name> …] [--where <condition>]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       table: { type: 'string', short: 't', multiple: true, placeholder: 'schema.table', description: 'a table to re-read (repeat for several); it must be in source.tables' },
       sink: { type: 'string', short: 's', multiple: true, placeholder: 'name', description: 'only into this sink (repeat for several); default: every sink that routes the table' },
       where: { type: 'string', short: 'w', placeholder: 'condition', description: 'only the rows matching this SQL condition over the table\'s columns' },
@@ -73,7 +76,7 @@ export const commands: Record<string, Command> = {
       if (tables.length === 0) throw new UsageError('missing --table <schema.table>');
       await checkTableNames('--table', tables);
       return (await import('./snapshot.ts')).snapshotCommand({
-        configPath: requireConfig(v), tables, sinks: list(v.sink), where: typeof v.where === 'string' ? v.where : undefined,
+        configPath: requireConfig(v), source: optionalString(v.source), tables, sinks: list(v.sink), where: typeof v.where === 'string' ? v.where : undefined,
       });
     },
   },
@@ -82,6 +85,7 @@ export const commands: Record<string, Command> = {
     usage: 'slotline status --config <file> [--url http://host:9187] [--max-retained <size>] [--json]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       url: { type: 'string', short: 'u', placeholder: 'url', description: 'also read a running worker\'s /status at this address, e.g. http://127.0.0.1:9187' },
       'max-retained': { type: 'string', placeholder: 'size', description: 'a problem (exit 1) when the slot retains more WAL than this, e.g. 2GiB' },
       json: { type: 'boolean', description: 'print the report as JSON' },
@@ -89,7 +93,7 @@ export const commands: Record<string, Command> = {
     examples: ['slotline status --config config/slotline.yaml --url http://127.0.0.1:9187 --max-retained 2GiB'],
     run: async (v) =>
       (await import('./status.ts')).statusCommand({
-        configPath: requireConfig(v),
+        configPath: requireConfig(v), source: optionalString(v.source),
         url: typeof v.url === 'string' ? v.url : undefined,
         maxRetained: typeof v['max-retained'] === 'string' ? v['max-retained'] : undefined,
         json: v.json === true,
@@ -100,6 +104,7 @@ export const commands: Record<string, Command> = {
     usage: 'slotline replay --config <file> --sink <sink file> [--from <LSN | ISO time | rewind>] [--to <LSN | now>] [--tables <schema.table> …] [--into-production] [--json]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       sink: { type: 'string', short: 's', placeholder: 'sink file', description: 'the sink file to write into (a shadow index, key prefix or topic prefix)' },
       from: { type: 'string', placeholder: 'LSN | ISO time | rewind', description: 'where the window starts (default: rewind, as far back as the rewind slot holds)' },
       to: { type: 'string', placeholder: 'LSN | now', description: 'where it ends (default: now, the server\'s WAL position at start)' },
@@ -114,7 +119,7 @@ export const commands: Record<string, Command> = {
       window.checkWindow(window.parseFrom(optionalString(v.from)), window.parseTo(optionalString(v.to)));
       await checkTableNames('--tables', commaList(v.tables));
       return (await import('./replay.ts')).replayCommand({
-        configPath: requireConfig(v),
+        configPath: requireConfig(v), source: optionalString(v.source),
         sink: v.sink,
         from: typeof v.from === 'string' ? v.from : undefined,
         to: typeof v.to === 'string' ? v.to : undefined,
@@ -129,6 +134,7 @@ export const commands: Record<string, Command> = {
     usage: 'slotline verify --config <file> --sink <name or sink file> [--tables <schema.table> …] [--json <report.json>] [--wait <duration>]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       sink: { type: 'string', short: 's', placeholder: 'name or sink file', description: 'a configured sink\'s name, or a (shadow) sink file' },
       tables: { type: 'string', short: 't', multiple: true, placeholder: 'schema.table', description: 'only these tables (repeat, or comma-separated)' },
       json: { type: 'string', placeholder: 'report.json', description: 'also write the report as JSON to this file' },
@@ -140,7 +146,7 @@ export const commands: Record<string, Command> = {
       await checkTableNames('--tables', commaList(v.tables));
       if (typeof v.wait === 'string') (await import('./verify.ts')).parseDuration(v.wait);
       return (await import('./verify.ts')).verifyCommand({
-        configPath: requireConfig(v), sink: v.sink, tables: commaList(v.tables), json: typeof v.json === 'string' ? v.json : undefined, wait: typeof v.wait === 'string' ? v.wait : undefined,
+        configPath: requireConfig(v), source: optionalString(v.source), sink: v.sink, tables: commaList(v.tables), json: typeof v.json === 'string' ? v.json : undefined, wait: typeof v.wait === 'string' ? v.wait : undefined,
       });
     },
   },
@@ -151,6 +157,7 @@ export const commands: Record<string, Command> = {
     usage: 'slotline drill --config <file> --sink <shadow sink file> [--from <LSN | ISO time | rewind>] [--tables <schema.table> …] [--json <report.json>] [--wait <duration>]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       sink: { type: 'string', short: 's', placeholder: 'shadow sink file', description: 'the sink file to rebuild (a new index, key prefix or topic prefix); a sink file the config lists is refused' },
       from: {
         type: 'string', placeholder: 'LSN | ISO time | rewind',
@@ -170,7 +177,7 @@ export const commands: Record<string, Command> = {
       await checkTableNames('--tables', commaList(v.tables));
       if (typeof v.wait === 'string') (await import('./verify.ts')).parseDuration(v.wait);
       return (await import('./drill.ts')).drillCommand({
-        configPath: requireConfig(v),
+        configPath: requireConfig(v), source: optionalString(v.source),
         sink: v.sink,
         from: typeof v.from === 'string' ? v.from : undefined,
         tables: commaList(v.tables),
@@ -184,12 +191,13 @@ export const commands: Record<string, Command> = {
     usage: 'slotline drop-slot --config <file> [--yes] [--drop-publication]',
     options: {
       config: CONFIG,
+      source: SOURCE,
       yes: { type: 'boolean', short: 'y', description: 'do not ask (needed when stdin is not a terminal)' },
       'drop-publication': { type: 'boolean', description: 'also drop the publication (source.publication)' },
     },
     examples: ['slotline drop-slot --config config/slotline.yaml', 'slotline drop-slot --config config/slotline.yaml --yes --drop-publication'],
     run: async (v) =>
-      (await import('./drop-slot.ts')).dropSlotCommand({ configPath: requireConfig(v), yes: v.yes === true, dropPublication: v['drop-publication'] === true }),
+      (await import('./drop-slot.ts')).dropSlotCommand({ configPath: requireConfig(v), source: optionalString(v.source), yes: v.yes === true, dropPublication: v['drop-publication'] === true }),
   },
   demo: {
     summary: 'start an embedded PostgreSQL, make some changes and print their Debezium events',

@@ -8,8 +8,6 @@
  * its temporary slots dropped.
  */
 import { writeFile } from 'node:fs/promises';
-import { sinkConfigSchemas } from '../../connectors/index.ts';
-import { loadConfig } from '../config/load-config.ts';
 import { drill, type DrillReport } from '../drill/drill.ts';
 import { formatLsn } from '../lsn.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -18,9 +16,12 @@ import { formatReport } from '../verify/verify-report.ts';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.ts';
 import { abortOnSignals, tableOpsLines } from './replay.ts';
 import { parseDuration } from './verify.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface DrillRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   sink: string;
   from?: string;
   tables: string[];
@@ -29,7 +30,7 @@ export interface DrillRequest {
 }
 
 export async function drillCommand(request: DrillRequest): Promise<number> {
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const waitTimeoutMs = request.wait === undefined ? undefined : parseDuration(request.wait);
   const logger = createLogger(config.log.level, config.log.format);
   const interrupts = abortOnSignals(logger, 'drill');

@@ -18,8 +18,6 @@
  */
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { sinkConfigSchemas } from '../../connectors/index.ts';
-import { loadConfig } from '../config/load-config.ts';
 import { humanSize } from '../config/sizes.ts';
 import { OperatorError } from '../errors.ts';
 import { formatLsn } from '../lsn.ts';
@@ -28,9 +26,12 @@ import { displayIdent, formatTableName, parseTableName, quoteQualified } from '.
 import { createSlotAdmin, pgCode, type SlotInfo } from '../source/slot-admin.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from './exit-codes.ts';
 import { connectForCommand } from './pg-client.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface DropSlotRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   yes: boolean;
   dropPublication: boolean;
 }
@@ -42,7 +43,7 @@ interface Plan {
 }
 
 export async function dropSlotCommand(request: DropSlotRequest): Promise<number> {
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const { slot: name, publication } = config.source;
   const stateTable = parseTableName(config.snapshot.state_table);
   const { client, server, end } = await connectForCommand(config.source, 'slotline-drop-slot');

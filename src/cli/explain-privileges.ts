@@ -12,22 +12,23 @@
  * with psql); no password is ever printed.
  */
 import pg from 'pg';
-import { sinkConfigSchemas } from '../../connectors/index.ts';
-import { loadConfig } from '../config/load-config.ts';
 import { pgClientConfig } from '../runtime/pg-connection.ts';
 import { findPrimary } from '../runtime/pg-primary.ts';
 import { connectError, target } from '../source/connect-errors.ts';
 import { displayIdent, formatTableName, parseTableName, type TableName } from '../source/pg-catalog.ts';
 import { readPrivilegeFacts, roleOf, type PrivilegeFacts } from '../source/privilege-facts.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface ExplainRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   /** Connection for reading the catalog instead of the config's (e.g. a DBA's, before the role exists). */
   inspectUrl?: string;
 }
 
 export async function explainPrivilegesCommand(request: ExplainRequest): Promise<number> {
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const source = config.source;
   const role = roleOf(source.user);
   const connection: pg.ClientConfig = request.inspectUrl

@@ -7,16 +7,19 @@
  * drops the temporary slot when it sees the connection close.
  */
 import { sinkConfigSchemas } from '../../connectors/index.ts';
-import { loadConfig, loadSinkFile } from '../config/load-config.ts';
+import { loadSinkFile } from '../config/load-config.ts';
 import { formatLsn } from '../lsn.ts';
 import type { Logger } from 'pino';
 import { createLogger } from '../runtime/logger.ts';
 import { stderrTerminal } from '../runtime/terminal.ts';
 import { replay, type ReplaySummary } from '../replay/replay.ts';
 import { EXIT_OK, EXIT_FAILURE } from './exit-codes.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface ReplayRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   sink: string;
   from?: string;
   to?: string;
@@ -26,7 +29,7 @@ export interface ReplayRequest {
 }
 
 export async function replayCommand(request: ReplayRequest): Promise<number> {
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const logger = createLogger(config.log.level, config.log.format);
   const interrupts = abortOnSignals(logger, 'replay');
   try {

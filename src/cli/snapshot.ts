@@ -7,8 +7,6 @@
  * sends `op: r` events with `source.snapshot: incremental` to the named sinks.
  * A request for a table already being re-read starts it over.
  */
-import { sinkConfigSchemas } from '../../connectors/index.ts';
-import { loadConfig } from '../config/load-config.ts';
 import { OperatorError } from '../errors.ts';
 import { createRouter } from '../route/router.ts';
 import { SNAPSHOT_PREFIX } from '../snapshot/incremental-windows.ts';
@@ -19,16 +17,19 @@ import { createSlotAdmin } from '../source/slot-admin.ts';
 import { createTableScope } from '../source/table-scope.ts';
 import { EXIT_OK } from './exit-codes.ts';
 import { connectForCommand } from './pg-client.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface SnapshotRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   tables: string[];
   sinks: string[];
   where?: string;
 }
 
 export async function snapshotCommand(request: SnapshotRequest): Promise<number> {
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const unknownSink = request.sinks.find((s) => !config.sinks.some((c) => c.name === s));
   if (unknownSink !== undefined) {
     throw new OperatorError(`no sink named "${unknownSink}" in ${request.configPath}`, { hint: `sinks: ${config.sinks.map((s) => s.name).join(', ')}` });

@@ -10,8 +10,7 @@
  * or not ready): it works as a cron or CI check.
  */
 import pg from 'pg';
-import { sinkConfigSchemas, sinkPlugin } from '../../connectors/index.ts';
-import { loadConfig } from '../config/load-config.ts';
+import { sinkPlugin } from '../../connectors/index.ts';
 import { formatRetention } from '../config/retention.ts';
 import { humanSize, parseSize } from '../config/sizes.ts';
 import { describeError, OperatorError } from '../errors.ts';
@@ -19,9 +18,12 @@ import { formatLsn } from '../lsn.ts';
 import { readSlotState, type SlotReading } from '../observe/slot-monitor.ts';
 import { EXIT_OK, EXIT_FAILURE, UsageError } from './exit-codes.ts';
 import { connectForCommand } from './pg-client.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface StatusRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   url?: string;
   maxRetained?: string;
   json: boolean;
@@ -49,7 +51,7 @@ export async function statusCommand(request: StatusRequest): Promise<number> {
   if (request.url !== undefined && !/^https?:\/\/[^/\s]+/.test(request.url)) {
     throw new UsageError(`--url "${request.url}" is not an http:// or https:// address, e.g. --url http://127.0.0.1:9187`);
   }
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const maxRetained = request.maxRetained === undefined ? null : parseSize(request.maxRetained);
   if (maxRetained !== null && typeof maxRetained !== 'number') {
     throw new UsageError(`--max-retained: ${maxRetained.error}`, { hint: 'e.g. --max-retained 2GiB' });
@@ -91,7 +93,7 @@ export async function statusCommand(request: StatusRequest): Promise<number> {
       continue;
     }
     try {
-      const stored = await plugin.readCheckpoint(sink);
+      const stored = await plugin.readCheckpoint(sink, config.topic_prefix);
       report.checkpoints.push({ sink: sink.name, type: sink.type, where: stored.where, lsn: stored.lsn === null ? null : formatLsn(stored.lsn), note: stored.note });
     } catch (err) {
       report.checkpoints.push({ sink: sink.name, type: sink.type, error: describeError(err).split('\n')[0] });

@@ -7,16 +7,19 @@
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sinkConfigSchemas } from '../../connectors/index.ts';
-import { loadConfig, loadSinkFile, type SlotlineConfig } from '../config/load-config.ts';
+import { loadSinkFile, type SlotlineConfig } from '../config/load-config.ts';
 import type { SinkConfig } from '../config/sink-schema.ts';
 import { OperatorError, UsageError } from '../errors.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { formatReport } from '../verify/verify-report.ts';
 import { verifySink } from '../verify/verify-sink.ts';
 import { EXIT_OK, EXIT_FAILURE } from './exit-codes.ts';
+import { loadCommandConfig } from './command-config.ts';
 
 export interface VerifyRequest {
   configPath: string;
+  /** `--source`: which entry of `sources:` (required when there are several). */
+  source?: string;
   /** A sink name of the config, or a sink file. */
   sink: string;
   tables: string[];
@@ -27,7 +30,7 @@ export interface VerifyRequest {
 }
 
 export async function verifyCommand(request: VerifyRequest): Promise<number> {
-  const config = await loadConfig(request.configPath, { sinkTypes: sinkConfigSchemas() });
+  const config = await loadCommandConfig(request.configPath, request.source);
   const sink = await resolveSink(config, request.sink, request.configPath);
   const waitTimeoutMs = request.wait === undefined ? undefined : parseDuration(request.wait);
   const logger = createLogger(config.log.level, config.log.format);

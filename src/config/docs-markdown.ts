@@ -57,7 +57,11 @@ function rows(key: string, node: JsonSchema, isRequired: boolean): Row[] {
   const object = objectOf(node) ?? items;
   if (!object) return [row];
   const stem = items ? `${key}[]` : key;
-  const children = Object.entries(properties(object)).flatMap(([k, v]) => rows(`${stem}.${k}`, v, required(object).includes(k)));
+  // A node that repeats a section's keys (`sources[]` has every key of `source`) documents only its own.
+  const repeated = typeof node.docRepeats === 'string' ? Object.keys(properties(objectOf(properties(mainFileJsonSchema(true))[node.docRepeats] as JsonSchema) ?? {})) : [];
+  const children = Object.entries(properties(object))
+    .filter(([k]) => !repeated.includes(k))
+    .flatMap(([k, v]) => rows(`${stem}.${k}`, v, required(object).includes(k)));
   return [row, ...children];
 }
 

@@ -31,6 +31,7 @@ describe('loadConfig with good input', () => {
     const config = await loadConfig(path.join(dir, 'slotline.yaml'), { sinkTypes: SINK_TYPES, env: {} });
     expect(config).toEqual({
       file: path.join(dir, 'slotline.yaml'),
+      source_name: null,
       source: {
         host: 'db',
         user: 'app',

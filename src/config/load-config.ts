@@ -15,7 +15,8 @@ import type { ConfigProblem } from './config-error.ts';
 import { interpolateDocument } from './interpolate.ts';
 import type { Env } from './interpolate.ts';
 import { mainConfigSchema } from './main-schema.ts';
-import type { MainConfig } from './main-schema.ts';
+import { sourceViews, type SinkSharingCheck, type SlotlineConfig } from './source-views.ts';
+import { UsageError } from '../errors.ts';
 import { resolveSinkFiles } from './sink-files.ts';
 import { sinkCommonSchema, sinkFileSchema } from './sink-schema.ts';
 import type { SinkConfig } from './sink-schema.ts';
@@ -23,21 +24,47 @@ import { indexPositions, parseYaml } from './yaml-positions.ts';
 import { describeValue, validateValue } from './zod-problems.ts';
 import type { ValidationContext } from './zod-problems.ts';
 
-export type SlotlineConfig = Omit<MainConfig, 'sinks'> & {
-  /** Absolute path of the main file. */
-  file: string;
-  /** The sink files in load order. */
-  sinks: SinkConfig[];
-};
+export type { SlotlineConfig, SinkSharingCheck };
 
 export interface LoadConfigOptions {
   /** Sink type → schema of its type-specific keys (the connector registry's `configSchema`s). */
   sinkTypes: Record<string, z.ZodObject>;
   /** Variables for ${VAR} interpolation; process.env by default. */
   env?: Env;
+  /** What a sink file serving several sources must change (connectors/index.ts, `sinkSharingProblems`). */
+  sharing?: SinkSharingCheck;
+  /** With `sources:`, the one to load (`--source`); required when there are two or more. */
+  source?: string;
 }
 
+/** Every source of a main file: one with `source:`, each entry with `sources:`. */
+export interface LoadedSources {
+  /** True with `sources:`: logs, metrics and /status then name each source. */
+  multi: boolean;
+  sources: SlotlineConfig[];
+}
+
+/**
+ * One source's configuration. With `sources:` it is the one `options.source`
+ * names (or the only one); a command that serves one source refuses to guess.
+ */
 export async function loadConfig(mainPath: string, options: LoadConfigOptions): Promise<SlotlineConfig> {
+  const { multi, sources } = await loadSources(mainPath, options);
+  if (!multi) {
+    if (options.source !== undefined) throw new UsageError(`--source ${options.source}: ${mainPath} has one source (\`source:\`), not a \`sources:\` list`, { hint: 'leave --source out' });
+    return sources[0];
+  }
+  const names = sources.map((s) => s.source_name!);
+  if (options.source === undefined) {
+    if (sources.length === 1) return sources[0];
+    throw new UsageError(`${mainPath} has ${sources.length} sources (${names.join(', ')}): say which one with --source`, { hint: `e.g. --source ${names[0]}` });
+  }
+  const picked = sources.find((s) => s.source_name === options.source);
+  if (picked === undefined) throw new UsageError(`--source ${options.source}: ${mainPath} has no source of that name (sources: ${names.join(', ')})`);
+  return picked;
+}
+
+export async function loadSources(mainPath: string, options: LoadConfigOptions): Promise<LoadedSources> {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
 
@@ -53,6 +80,7 @@ export async function loadConfig(mainPath: string, options: LoadConfigOptions): 
   problems.push(...sinkFiles.problems);
 
   const sinks: SinkConfig[] = [];
+  const sinkPositions = new Map<string, { given: string; positions: ValidationContext['positions'] }>();
   const names = new Map<string, string>();
   for (const file of sinkFiles.files) {
     const sink = await readSinkFile(file, env, options.sinkTypes);
@@ -62,13 +90,34 @@ export async function loadConfig(mainPath: string, options: LoadConfigOptions): 
       if (first === undefined) names.set(sink.name.value, file);
       else problems.push({ file, ...sink.name.at, path: 'name', message: `duplicate sink name "${sink.name.value}" (also in ${first})` });
     }
-    if (sink.config !== null) sinks.push(sink.config);
+    if (sink.config !== null) {
+      sinks.push(sink.config);
+      sinkPositions.set(sink.config.file, { given: file, positions: sink.positions! });
+    }
   }
 
-  if (problems.length > 0 || !mainResult?.ok) {
+  const views = mainResult?.ok
+    ? sourceViews({
+      main: mainResult.data,
+      given: { source: hasKey(main.raw, 'source'), topic_prefix: hasKey(main.raw, 'topic_prefix') },
+      file: path.resolve(mainPath),
+      sinks,
+      mainFile: mainPath,
+      mainAt: (at) => main.ctx!.positions.at(at),
+      sinkAt: (sink, key) => ({ file: sinkPositions.get(sink.file)!.given, ...sinkPositions.get(sink.file)!.positions.at(key) }),
+      sharing: options.sharing,
+    })
+    : undefined;
+  if (views) problems.push(...views.problems);
+
+  if (problems.length > 0 || !mainResult?.ok || !views) {
     throw new ConfigError(sortProblems(problems, [mainPath, ...sinkFiles.files]));
   }
-  return { ...mainResult.data, file: path.resolve(mainPath), sinks };
+  return { multi: mainResult.data.sources !== undefined, sources: views.views };
+}
+
+function hasKey(raw: unknown, key: string): boolean {
+  return raw !== null && typeof raw === 'object' && Object.hasOwn(raw, key);
 }
 
 /**
@@ -85,6 +134,8 @@ export async function loadSinkFile(file: string, options: LoadConfigOptions): Pr
 interface ReadSinkFile {
   /** The validated file; null when it has problems. */
   config: SinkConfig | null;
+  /** Where its keys are written (for problems found across files); null when it cannot be read. */
+  positions: ValidationContext['positions'] | null;
   /** Its `name`, where it is written (for the duplicate check across files); null when it has none. */
   name: { value: string; at: { line: number; column: number } } | null;
   problems: ConfigProblem[];
@@ -93,7 +144,7 @@ interface ReadSinkFile {
 async function readSinkFile(file: string, env: Env, sinkTypes: Record<string, z.ZodObject>): Promise<ReadSinkFile> {
   const sink = await loadYamlFile(file, env, 'sink file');
   const problems = [...sink.problems];
-  if (sink.value === undefined) return { config: null, name: null, problems };
+  if (sink.value === undefined) return { config: null, positions: null, name: null, problems };
   const ctx = sink.ctx!;
   const raw = sink.value as Record<string, unknown>;
   const name = typeof raw.name === 'string' ? { value: raw.name, at: ctx.positions.at(['name']) } : null;
@@ -107,11 +158,11 @@ async function readSinkFile(file: string, env: Env, sinkTypes: Record<string, z.
     // Still check the common keys; the type's own keys cannot be judged.
     const common = validateValue(sinkCommonSchema.omit({ type: true }).loose(), raw, ctx);
     if (!common.ok) problems.push(...common.problems);
-    return { config: null, name, problems };
+    return { config: null, positions: ctx.positions, name, problems };
   }
   const result = validateValue(sinkFileSchema(raw.type as string, typeSchema), raw, ctx);
-  if (!result.ok) return { config: null, name, problems: [...problems, ...result.problems] };
-  return { config: problems.length > 0 ? null : ({ ...result.data, file: path.resolve(file) } as SinkConfig), name, problems };
+  if (!result.ok) return { config: null, positions: ctx.positions, name, problems: [...problems, ...result.problems] };
+  return { config: problems.length > 0 ? null : ({ ...result.data, file: path.resolve(file) } as SinkConfig), positions: ctx.positions, name, problems };
 }
 
 interface LoadedYaml {

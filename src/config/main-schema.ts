@@ -10,6 +10,7 @@ import { count, durationMs, flag } from './schema-parts.ts';
 import { sizeSchema } from './sizes.ts';
 import { snapshotSchema } from './snapshot-schema.ts';
 import { sourceSchema } from './source-schema.ts';
+import { sourcesSchema, topicPrefixSchema } from './sources-schema.ts';
 
 export const OPERATIONS = ['c', 'u', 'd', 't'] as const;
 export type SkippableOperation = (typeof OPERATIONS)[number];
@@ -69,11 +70,10 @@ const d = DEFAULT_NORMALIZE_OPTIONS;
 export const mainConfigSchema = z
   .strictObject({
     source: sourceSchema.prefault({}),
-    topic_prefix: z
-      .string()
-      .max(249)
-      .regex(/^[A-Za-z0-9._-]+$/, { error: (iss) => `invalid topic prefix ${JSON.stringify(iss.input)}: use letters, digits, ".", "_" and "-"` })
-      .describe('Debezium `topic.prefix`: the stem of topic and schema names and `source.name`. Never change it once consumers exist.'),
+    topic_prefix: topicPrefixSchema
+      .optional()
+      .meta({ description: 'Debezium `topic.prefix`: the stem of topic and schema names and `source.name`. Never change it once consumers exist. Required with `source`; with `sources` each source has its own.', docDefault: 'required with `source`' }),
+    sources: sourcesSchema,
     sinks: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'list at least one sink file or directory' })])
       .default('sinks/')
@@ -112,7 +112,7 @@ type NormalizeKeys =
   | 'topic_prefix' | 'decimal_handling_mode' | 'time_precision_mode' | 'binary_handling_mode' | 'interval_handling_mode'
   | 'hstore_handling_mode' | 'money_fraction_digits' | 'unavailable_value_placeholder' | 'debezium_compat';
 
-export function normalizeOptionsOf(config: Pick<MainConfig, NormalizeKeys>, database: string): NormalizeOptions {
+export function normalizeOptionsOf(config: Pick<MainConfig, Exclude<NormalizeKeys, 'topic_prefix'>> & { topic_prefix: string }, database: string): NormalizeOptions {
   return {
     topicPrefix: config.topic_prefix,
     database,

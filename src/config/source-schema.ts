@@ -242,50 +242,58 @@ const slotAndStream = {
   rewind,
 };
 
+/** The keys of one source: `source:` has exactly these; an entry of `sources:` adds its name, prefix and routes. */
+export const sourceShape = { ...connection, ...slotAndStream };
+
+type SourceKeys = z.output<z.ZodObject<typeof sourceShape>>;
+
 export const sourceSchema = z
-  .strictObject({ ...connection, ...slotAndStream })
-  .transform((source, ctx) => {
-    const { url, create, create_publication, create_slot, rewind, ...rest } = source;
-    const fromUrl: ConnectionParts | { error: string } = url === undefined ? {} : parsePostgresUrl(url);
-    if ('error' in fromUrl) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: fromUrl.error, input: url });
-      return z.NEVER;
-    }
-    const rewindSlot = rewind === undefined ? undefined : (rewind.slot ?? `${rest.slot}${REWIND_SUFFIX}`);
-    if (rewindSlot !== undefined && rewindSlot.length > 63) {
-      ctx.addIssue({ code: 'custom', path: ['rewind'], message: `the rewind slot name "${rewindSlot}" is longer than 63 characters: set rewind.slot`, input: rewind });
-      return z.NEVER;
-    }
-    if (rewindSlot === rest.slot) {
-      ctx.addIssue({ code: 'custom', path: ['rewind', 'slot'], message: `the rewind slot must not be the main slot "${rest.slot}"`, input: rewindSlot });
-      return z.NEVER;
-    }
-    const { ssl, hosts: hostsKey, ...discrete } = rest;
-    const hosts = hostListOf(hostsKey, rest.host, fromUrl.hosts);
-    if (hosts !== undefined && 'issue' in hosts) {
-      ctx.addIssue({ code: 'custom', path: [hosts.key], message: hosts.issue, input: hosts.key === 'hosts' ? hostsKey : rest.host });
-      return z.NEVER;
-    }
-    if (hosts !== undefined) delete discrete.host; // the host list replaces it (host: a,b)
-    // A discrete key the file leaves out must not erase the url's part.
-    const defined = Object.fromEntries(Object.entries(discrete).filter(([, v]) => v !== undefined)) as typeof discrete;
-    const { hosts: _urlHosts, host: urlHost, ...urlRest } = fromUrl;
-    const single = hosts !== undefined && hosts.length === 1 ? hosts[0] : undefined;
-    const merged = {
-      ...urlRest,
-      ...(hosts === undefined ? { host: urlHost } : {}),
-      ...defined,
-      // One listed host is that host; its own port wins, as each host's does in a list.
-      ...(single ? { host: single.host, ...(single.port !== undefined ? { port: single.port } : {}) } : {}),
-      hosts: hosts !== undefined && hosts.length > 1 ? hosts : undefined,
-      ssl: ssl ?? fromUrl.ssl ?? false,
-      create_publication: create_publication ?? create ?? true,
-      create_slot: create_slot ?? create ?? true,
-      rewind: rewind === undefined ? undefined : { retain: rewind.retain, slot: rewindSlot!, advance_interval_ms: rewind.advance_interval_ms },
-    };
-    return merged as typeof discrete & { hosts?: HostPort[]; ssl: TlsConfig; create_publication: boolean; create_slot: boolean; rewind?: RewindConfig };
-  })
+  .strictObject(sourceShape)
+  .transform((source, ctx) => mergeSource(source, ctx))
   .describe('The Postgres connection, replication slot and publication.');
+
+/** The keys as written → the loaded source: url and discrete keys merged, host list and rewind slot resolved. */
+export function mergeSource(source: SourceKeys, ctx: z.RefinementCtx) {
+  const { url, create, create_publication, create_slot, rewind, ...rest } = source;
+  const fromUrl: ConnectionParts | { error: string } = url === undefined ? {} : parsePostgresUrl(url);
+  if ('error' in fromUrl) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: fromUrl.error, input: url });
+    return z.NEVER;
+  }
+  const rewindSlot = rewind === undefined ? undefined : (rewind.slot ?? `${rest.slot}${REWIND_SUFFIX}`);
+  if (rewindSlot !== undefined && rewindSlot.length > 63) {
+    ctx.addIssue({ code: 'custom', path: ['rewind'], message: `the rewind slot name "${rewindSlot}" is longer than 63 characters: set rewind.slot`, input: rewind });
+    return z.NEVER;
+  }
+  if (rewindSlot === rest.slot) {
+    ctx.addIssue({ code: 'custom', path: ['rewind', 'slot'], message: `the rewind slot must not be the main slot "${rest.slot}"`, input: rewindSlot });
+    return z.NEVER;
+  }
+  const { ssl, hosts: hostsKey, ...discrete } = rest;
+  const hosts = hostListOf(hostsKey, rest.host, fromUrl.hosts);
+  if (hosts !== undefined && 'issue' in hosts) {
+    ctx.addIssue({ code: 'custom', path: [hosts.key], message: hosts.issue, input: hosts.key === 'hosts' ? hostsKey : rest.host });
+    return z.NEVER;
+  }
+  if (hosts !== undefined) delete discrete.host; // the host list replaces it (host: a,b)
+  // A discrete key the file leaves out must not erase the url's part.
+  const defined = Object.fromEntries(Object.entries(discrete).filter(([, v]) => v !== undefined)) as typeof discrete;
+  const { hosts: _urlHosts, host: urlHost, ...urlRest } = fromUrl;
+  const single = hosts !== undefined && hosts.length === 1 ? hosts[0] : undefined;
+  const merged = {
+    ...urlRest,
+    ...(hosts === undefined ? { host: urlHost } : {}),
+    ...defined,
+    // One listed host is that host; its own port wins, as each host's does in a list.
+    ...(single ? { host: single.host, ...(single.port !== undefined ? { port: single.port } : {}) } : {}),
+    hosts: hosts !== undefined && hosts.length > 1 ? hosts : undefined,
+    ssl: ssl ?? fromUrl.ssl ?? false,
+    create_publication: create_publication ?? create ?? true,
+    create_slot: create_slot ?? create ?? true,
+    rewind: rewind === undefined ? undefined : { retain: rewind.retain, slot: rewindSlot!, advance_interval_ms: rewind.advance_interval_ms },
+  };
+  return merged as typeof discrete & { hosts?: HostPort[]; ssl: TlsConfig; create_publication: boolean; create_slot: boolean; rewind?: RewindConfig };
+}
 
 export type SourceConfig = z.output<typeof sourceSchema>;
 
