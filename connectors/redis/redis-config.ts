@@ -147,7 +147,7 @@ export const redisConfigSchema = z.strictObject({
   fence_prefix: z
     .string()
     .default('slotline:fence:')
-    .describe('Prefix of the keys holding each refresh key\'s last applied LSN (the fence against stale replays).'),
+    .describe('Prefix of the keys holding each refresh key\'s last applied LSN (the fence against stale replays); `{prefix}` is the topic prefix (needed when the file serves several `sources` and has refresh rules).'),
   fence_ttl: z
     .int()
     .min(0)
@@ -172,16 +172,19 @@ export function checkpointKeyOf(config: Pick<RedisSinkConfig, 'checkpoint_key' |
   return config.checkpoint_key.replaceAll('{sink}', config.name).replaceAll('{prefix}', topicPrefix);
 }
 
-/** What a sink file serving several sources must change: one checkpoint and one set of fenced keys per source. */
+/** The fence prefix of this sink file for a source: `{prefix}` filled in. */
+export function fencePrefixOf(config: Pick<RedisSinkConfig, 'fence_prefix'>, topicPrefix: string): string {
+  return config.fence_prefix.replaceAll('{prefix}', topicPrefix);
+}
+
+/** What a sink file serving several sources must change: one checkpoint and one set of fences per source. */
 export function redisSharingProblems(config: RedisSinkConfig): SharingProblem[] {
   const problems: SharingProblem[] = [];
   if (!config.checkpoint_key.includes('{prefix}')) {
     problems.push({ path: ['checkpoint_key'], message: 'put `{prefix}` in checkpoint_key (e.g. `slotline:checkpoint:{prefix}:{sink}`): each source needs its own checkpoint' });
   }
-  for (const [i, rule] of config.rules.entries()) {
-    if (rule.refresh && !rule.refresh.key.includes('{prefix}')) {
-      problems.push({ path: ['rules', i, 'refresh', 'key'], message: 'put `{prefix}` in the refresh key: its LSN fence compares positions of one source only' });
-    }
+  if (config.rules.some((rule) => rule.refresh) && !config.fence_prefix.includes('{prefix}')) {
+    problems.push({ path: ['fence_prefix'], message: 'put `{prefix}` in fence_prefix (e.g. `slotline:fence:{prefix}:`): a refresh fence compares positions of one source only' });
   }
   return problems;
 }

@@ -27,7 +27,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { RetryableError } from '../../src/errors.ts';
 import { formatLsn, type Lsn } from '../../src/lsn.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
-import { checkpointKeyOf, type RedisSinkConfig } from './redis-config.ts';
+import { checkpointKeyOf, fencePrefixOf, type RedisSinkConfig } from './redis-config.ts';
 import { createRedisClient, describeTarget, waitForReplicas } from './redis-connection.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { splitBySlot } from './redis-cluster.ts';
@@ -45,7 +45,7 @@ export function createRedisSink(config: RedisSinkConfig, context: SinkContext): 
   const planner = createPlanner({
     sinkName: config.name,
     rules: config.rules,
-    fencePrefix: config.fence_prefix,
+    fencePrefix: fencePrefixOf(config, context.topicPrefix),
     cluster: config.cluster !== undefined,
     topicPrefix: context.topicPrefix,
     schemasEnable: config.schemas_enable ?? context.schemasEnable,

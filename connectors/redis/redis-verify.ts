@@ -20,7 +20,7 @@ import type { TableSchemas } from '../../src/types.ts';
 import { fingerprint } from '../../src/verify/fingerprints.ts';
 import type { Expectation, Held, Json, SinkVerifier, Unclaimed, VerifierContext } from '../../src/verify/sink-verifier.ts';
 import { clusterFenceKey } from './redis-cluster.ts';
-import type { RedisSinkConfig } from './redis-config.ts';
+import { fencePrefixOf, type RedisSinkConfig } from './redis-config.ts';
 import { createRedisClient, describeTarget } from './redis-connection.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { parseTemplate, renderTemplate, type KeyTemplate } from '../../src/route/row-templates.ts';
@@ -44,7 +44,8 @@ export function createRedisVerifier(config: RedisSinkConfig, context: VerifierCo
   }));
   const patterns = new Map<string, Pattern>();
   for (const rule of rules) if (rule.refresh) patterns.set(spaceOf(rule.refresh.key), patternOf(rule.refresh.key));
-  const fenceOf = (key: string): string => (config.cluster ? clusterFenceKey(config.fence_prefix, key) : config.fence_prefix + key);
+  const fencePrefix = fencePrefixOf(config, context.topicPrefix);
+  const fenceOf = (key: string): string => (config.cluster ? clusterFenceKey(fencePrefix, key) : fencePrefix + key);
   const placeholderCache = new WeakMap<TableSchemas, Record<string, Json>>();
   let client: Redis | Cluster | null = null;
   let unattributed = 0;

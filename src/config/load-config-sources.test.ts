@@ -111,7 +111,7 @@ describe('sources: several databases in one main file', () => {
     const once = 'name: events\ntype: kafka\nbrokers: [localhost:9092]\nexactly_once: true\ntransactional_id: tx\n';
     expect(await problems({ 'slotline.yaml': main, 'sinks/cache.yaml': redis, 'sinks/search.yaml': es, 'sinks/events.yaml': once })).toEqual([
       'sinks/cache.yaml:1:1 checkpoint_key: put `{prefix}` in checkpoint_key (e.g. `slotline:checkpoint:{prefix}:{sink}`): each source needs its own checkpoint (this sink serves sources a, b)',
-      'sinks/cache.yaml:6:21 rules[0].refresh.key: put `{prefix}` in the refresh key: its LSN fence compares positions of one source only (this sink serves sources a, b)',
+      'sinks/cache.yaml:1:1 fence_prefix: put `{prefix}` in fence_prefix (e.g. `slotline:fence:{prefix}:`): a refresh fence compares positions of one source only (this sink serves sources a, b)',
       'sinks/events.yaml:5:19 transactional_id: leave transactional_id out (it defaults to slotline.<topic_prefix>.<sink name>): each source needs its own producer (this sink serves sources a, b)',
       'sinks/search.yaml:1:1 index: put `{prefix}` in index (e.g. `{prefix}.{schema}.{table}`): sources must not write the same index (this sink serves sources a, b)',
     ]);

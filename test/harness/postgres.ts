@@ -43,8 +43,11 @@ export interface PgServer extends PgEndpoint {
   /** Directory holding the unix socket (the data dir). */
   socketDir: string;
   logFile: string;
-  /** Fast shutdown, then start again on the same port and data (replication slots survive). */
-  restart(): Promise<void>;
+  /**
+   * Fast shutdown, then start again on the same port and data (replication
+   * slots survive); `whileDown` runs in between (an outage of that length).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Fast shutdown and removal of the data dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -143,9 +146,13 @@ export async function launchPostgres(opts: LaunchPostgresOptions): Promise<PgSer
     dataDir,
     socketDir: dataDir,
     logFile,
-    async restart() {
+    async restart(whileDown) {
       await server?.stop('SIGINT', 30_000);
-      await launch(port);
+      try {
+        await whileDown?.();
+      } finally {
+        await launch(port);
+      }
     },
     async stop() {
       await server?.stop('SIGINT', 30_000);
