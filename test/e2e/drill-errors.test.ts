@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esNode, freshDatabase, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { freePort } from '../harness/ports.ts';
-import { slotsOf, writeShadowSink, type Slots } from './drill-support.ts';
+import { releasedSlotsOf, slotsOf, writeShadowSink, type Slots } from './drill-support.ts';
 import { esClient, writeEsConfig } from './elasticsearch-support.ts';
 import { eventually, expectOneLineAndHint, runInProcess, runSlotline } from './support.ts';
 
@@ -39,7 +39,7 @@ describe('slotline drill: bad inputs', () => {
     await eventually(async () => (await client.exists({ index: `${prefix}.public.items`, id: '2' }).catch(() => false)) === true, 60_000, 'the documents');
     await worker.stop();
     shadow = await writeShadowSink(config, 'shadow.yaml', `name: shadow\ntype: elasticsearch\nnode: ${JSON.stringify(esNode())}\nindex: "shadow.{prefix}.{schema}.{table}"\n`);
-    slots = await slotsOf(db);
+    slots = await releasedSlotsOf(db);
     expect(Object.keys(slots)).toHaveLength(2); // the production slot and its rewind slot
   }, 120_000);
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FreshDatabase } from '../harness/context.ts';
 import type { DrillReport } from '../../src/drill/drill.ts';
-import { runSlotline } from './support.ts';
+import { eventually, runSlotline } from './support.ts';
 
 export interface DrillRun {
   code: number | null;
@@ -39,6 +39,17 @@ export interface Slots {
 export async function slotsOf(db: FreshDatabase): Promise<Slots> {
   const rows = await db.sql('SELECT slot_name::text AS name, confirmed_flush_lsn::text AS confirmed, active_pid AS pid FROM pg_replication_slots WHERE database = current_database() ORDER BY 1');
   return Object.fromEntries(rows.map((r) => [r.name, { confirmed: r.confirmed, pid: r.pid }]));
+}
+
+/**
+ * The slots of the database once no session holds any of them: the server
+ * releases a slot when the walsender that streamed it has exited, a moment
+ * after the client closed, and applies the client's last confirmation first.
+ */
+export async function releasedSlotsOf(db: FreshDatabase): Promise<Slots> {
+  let slots: Slots = {};
+  await eventually(async () => Object.values((slots = await slotsOf(db))).every((s) => s.pid === null), 30_000, 'every slot of the database to be released');
+  return slots;
 }
 
 /** Writes a shadow sink file next to the config and returns its path. */

@@ -91,6 +91,8 @@ export async function recordHistory(name: string, options: { rewind?: string } =
       return state.main !== null && parseLsn(state.main) >= parseLsn(end);
     }, 60_000, 'the worker to confirm the history');
     await worker.stop();
+    // The positions are final once the server has released the slots (it applies the last confirmation first).
+    await eventually(async () => (await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active', [`${slot}%`])).length === 0, 30_000, 'the slots to be released');
     const production = await consoleRecords(join(dir, 'console.jsonl'));
     const slots = await slotState(db, slot);
     if (!options.rewind) expect(slots.rewind, 'a rewind slot retaining 1h stays where it was made').toBe(created.rewind);

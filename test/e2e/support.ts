@@ -94,13 +94,21 @@ export async function readConfig(path: string): Promise<SlotlineConfig> {
   return loadConfig(path, { sinkTypes: sinkConfigSchemas() });
 }
 
-/** Runs slotline in this process; `stop()` it in the test. */
+/**
+ * Runs slotline in this process; `stop()` it in the test. Its stop() resolves
+ * once run() has ended too (every connection closed), not only the pipeline.
+ */
 export async function runInProcess(configPath: string, overrides?: WorkerOverrides): Promise<Worker & { running: Promise<void> }> {
   const config = await readConfig(configPath);
   const worker = await startWorker(config, createLogger(config.log.level), overrides);
   const running = worker.run();
   running.catch(() => undefined);
-  return Object.assign(worker, { running });
+  const stopPipeline = worker.stop;
+  const stop = async (reason?: string): Promise<void> => {
+    await stopPipeline(reason);
+    await running.catch(() => undefined);
+  };
+  return Object.assign(worker, { running, stop });
 }
 
 /**
