@@ -72,7 +72,8 @@ describe('sources: several databases in one main file', () => {
     const unknown = await loadConfig(file, { ...OPTIONS, source: 'nope' }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(UsageError);
     expect((unknown as Error).message).toContain('--source nope: ');
-    expect((unknown as Error).message).toContain('no source of that name (sources: orders, billing)');
+    expect((unknown as Error).message).toContain('no source of that name');
+    expect((unknown as UsageError).hint).toBe('the sources are orders, billing (the names in its sources: list)');
   });
 
   it('refuses --source with a one-source file', async () => {

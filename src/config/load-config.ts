@@ -60,7 +60,7 @@ export async function loadConfig(mainPath: string, options: LoadConfigOptions): 
     throw new UsageError(`${mainPath} has ${sources.length} sources (${names.join(', ')}): say which one with --source`, { hint: `e.g. --source ${names[0]}` });
   }
   const picked = sources.find((s) => s.source_name === options.source);
-  if (picked === undefined) throw new UsageError(`--source ${options.source}: ${mainPath} has no source of that name (sources: ${names.join(', ')})`);
+  if (picked === undefined) throw new UsageError(`--source ${options.source}: ${mainPath} has no source of that name`, { hint: `the sources are ${names.join(', ')} (the names in its sources: list)` });
   return picked;
 }
 
