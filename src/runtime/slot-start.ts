@@ -1,10 +1,11 @@
 /**
  * A start, in the order that keeps a failed one harmless: every sink is
  * reached first — a sink that cannot start must not leave a slot behind that
- * pins WAL — then what the start creates on the server: the publication (tables added), the slot and its starting point (with the
- * initial snapshot planned), failover switched on for an existing slot, and
- * the rewind slot. What this start created, it also drops again if the start
- * fails before anything was confirmed — so a failed start pins no WAL.
+ * pins WAL — then what the start creates on the server: the publication
+ * (tables added), the slot and its starting point (with the initial snapshot
+ * planned), failover switched on for an existing slot, and the rewind slot.
+ * What this start created, it drops again if the start fails before anything
+ * was confirmed — so a failed start pins no WAL.
  */
 import type { Logger } from 'pino';
 import type { SnapshotConfig } from '../config/snapshot-schema.ts';
