@@ -108,9 +108,15 @@ export const mainConfigSchema = z
 export type MainConfig = z.output<typeof mainConfigSchema>;
 
 /** The normalizer's options; `database` is the captured database's name (the source knows it once connected). */
-type NormalizeKeys =
-  | 'topic_prefix' | 'decimal_handling_mode' | 'time_precision_mode' | 'binary_handling_mode' | 'interval_handling_mode'
-  | 'hstore_handling_mode' | 'money_fraction_digits' | 'unavailable_value_placeholder' | 'debezium_compat';
+const NORMALIZE_KEYS = [
+  'topic_prefix', 'decimal_handling_mode', 'time_precision_mode', 'binary_handling_mode', 'interval_handling_mode',
+  'hstore_handling_mode', 'money_fraction_digits', 'unavailable_value_placeholder', 'debezium_compat',
+] as const;
+type NormalizeKeys = (typeof NORMALIZE_KEYS)[number];
+
+/** The keys that say how events look: the normalizer's, and the global envelope defaults a sink file may override. */
+export const EVENT_FORMAT_KEYS = [...NORMALIZE_KEYS, 'schemas_enable', 'tombstones_on_delete'] as const;
+export type EventFormatConfig = Pick<MainConfig, (typeof EVENT_FORMAT_KEYS)[number]>;
 
 export function normalizeOptionsOf(config: Pick<MainConfig, Exclude<NormalizeKeys, 'topic_prefix'>> & { topic_prefix: string }, database: string): NormalizeOptions {
   return {

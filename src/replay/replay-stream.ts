@@ -28,7 +28,7 @@ import { createChangeNormalizer } from '../runtime/change-normalizer.ts';
 import { pgClientConfig } from '../runtime/pg-connection.ts';
 import { createPipeline } from '../runtime/pipeline.ts';
 import type { Terminal } from '../runtime/terminal.ts';
-import { createSink, sinkBatching, sinkContextOf, sinkStartError } from '../runtime/worker.ts';
+import { createSink, sinkBatching, sinkContextOf, sinkStartError } from '../runtime/sink-set.ts';
 import type { SnapshotFeed } from '../snapshot/snapshot-runner.ts';
 import { createReplicationStream } from '../source/replication-stream.ts';
 import { createTableScope, type TableScope } from '../source/table-scope.ts';
@@ -122,7 +122,7 @@ export async function streamIntoSink(options: StreamIntoSinkOptions): Promise<St
   const normalize = normalizeOptionsOf(config, server.database);
   const catalog = createTypeCatalog(admin);
   const telemetry = createTelemetry({ sinks: [{ name: sinkConfig.name, type: sinkConfig.type }], inFlightCeiling: config.runtime.max_in_flight_bytes });
-  const { sink, tally } = countingSink(await createSink(sinkConfig, sinkContextOf(config, normalize, admin, logger), telemetry));
+  const { sink, tally } = countingSink(await createSink(sinkConfig, sinkContextOf({ normalize, format: config, admin, logger }), telemetry));
   if (target.production) logger.warn({ sink: target.production }, 'replaying into a production sink (--into-production)');
   await sink.start().catch((err) => {
     throw sinkStartError(sink.name, sinkConfig.type, err, `run the ${options.noun} again`);

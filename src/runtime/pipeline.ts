@@ -6,11 +6,16 @@
  * not fatal: the stream restarts with backoff from the confirmed position
  * (never from the last received one). stop() stops reading, lets the sinks
  * drain, confirms what they have, and closes.
+ *
+ * The parts: why the socket is paused (./pause-control.ts), the inbound
+ * messages in order (./message-inbox.ts), what Postgres hears back
+ * (./status-sender.ts), the snapshot's way in (./snapshot-feed.ts), and the
+ * replication sessions with their reconnects (./stream-loop.ts).
  */
 import type { Logger } from 'pino';
 import { createCheckpointer, type Checkpointer } from '../checkpoint/checkpointer.ts';
-import { describeError, errorKind } from '../errors.ts';
-import { formatLsn, type Lsn } from '../lsn.ts';
+import { describeError } from '../errors.ts';
+import type { Lsn } from '../lsn.ts';
 import type { Router } from '../route/router.ts';
 import type { Telemetry } from '../observe/telemetry.ts';
 import type { IncrementalSnapshots } from '../snapshot/incremental-snapshot.ts';
@@ -18,12 +23,17 @@ import type { SnapshotFeed } from '../snapshot/snapshot-runner.ts';
 import type { ReplicationStream, ReplicationHandlers } from '../source/replication-stream.ts';
 import type { Sink } from '../sink.ts';
 import type { TableScope } from '../source/table-scope.ts';
-import type { Op, PgoutputMessage } from '../types.ts';
-import { backoffDelay, type RetryPolicy } from './backoff.ts';
+import type { Op } from '../types.ts';
+import type { RetryPolicy } from './backoff.ts';
 import { createChangeRouter } from './change-router.ts';
 import type { ChangeNormalizer } from './change-normalizer.ts';
-import { createInFlightBudget } from './in-flight-budget.ts';
-import { createSinkRunner, type SinkRunner } from './sink-runner.ts';
+import { createInFlightBudget, type InFlightBudget } from './in-flight-budget.ts';
+import { createMessageInbox, type MessageInbox } from './message-inbox.ts';
+import { createPauseControl } from './pause-control.ts';
+import { createSinkRunners, drainWithin } from './sink-runners.ts';
+import { createSnapshotFeed } from './snapshot-feed.ts';
+import { createStatusSender, startStatusTimers, type SendStatus } from './status-sender.ts';
+import { createStreamLoop } from './stream-loop.ts';
 
 export interface PipelineOptions {
   /** Opens a replication stream; called again after each connection loss. A rejection counts as a failed connect. */
@@ -76,40 +86,21 @@ export interface Pipeline {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { logger, telemetry } = options;
   const checkpointer = createCheckpointer(options.sinks.map((s) => s.name), options.startLsn);
-  const pauseReasons = new Set<string>();
-  let stream: ReplicationStream | null = null;
   let fatalError: unknown = null;
   let stopping = false;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
-  let streamDied: ((err: Error) => void) | null = null;
-  let lastSent: Lsn = -1n;
-  let lastSentAt = 0;
 
-  const setPaused = (reason: string, on: boolean): void => {
-    if (on) pauseReasons.add(reason);
-    else pauseReasons.delete(reason);
-    if (pauseReasons.size > 0) stream?.pause();
-    else stream?.resume();
-  };
-
-  let roomWaiters: Array<() => void> = [];
-  const wakeRoomWaiters = (): void => {
-    const waiters = roomWaiters;
-    roomWaiters = [];
-    waiters.forEach((resolve) => resolve());
-  };
-
+  const pause = createPauseControl(() => loop.current());
   const budget = createInFlightBudget(options.maxInFlightBytes, (over) => {
     if (over) logger.debug({ inFlightBytes: budget.used }, 'in-flight ceiling reached; pausing the slot');
-    setPaused('budget', over);
-    if (!over) wakeRoomWaiters();
-    // Messages that came with the socket chunk being parsed when the ceiling was reached wait in the inbox (see pump).
-    if (!over) queueMicrotask(() => void (pumping ? undefined : pump()));
+    pause.set('budget', over);
+    if (!over) snapshot.wake();
+    // Messages that came with the socket chunk being parsed when the ceiling was reached wait in the inbox.
+    if (!over) inbox.wake();
   });
-
   telemetry.inFlightBytes = () => budget.used;
-  telemetry.pausedBy = () => [...pauseReasons];
+  telemetry.pausedBy = () => pause.reasons();
 
   const fail = (err: unknown): void => {
     if (fatalError) return;
@@ -120,29 +111,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     void shutdown();
   };
 
-  const runners: SinkRunner[] = options.sinks.map((sink, i) =>
-    createSinkRunner({
-      sink,
-      batchMaxEvents: options.batching[i].maxEvents,
-      batchMaxBytes: options.batching[i].maxBytes,
-      lingerMs: options.batching[i].lingerMs,
-      retry: options.sinkRetry,
-      budget,
-      logger: logger.child({ sink: sink.name }),
-      onAcked: (name, lsn) => {
-        checkpointer.sinkAcked(name, lsn);
-        maybeSendStatus(false);
-      },
-      onFatal: fail,
-      telemetry: { telemetry, sink: telemetry.sink(sink.name) },
-    }),
-  );
-  runners.forEach((runner) => {
-    const sink = telemetry.sink(runner.name);
-    sink.checkpoint ??= options.startLsn;
-    sink.idle = () => runner.idle();
+  const runners = createSinkRunners({
+    sinks: options.sinks, batching: options.batching, retry: options.sinkRetry, startLsn: options.startLsn,
+    budget, checkpointer, telemetry, logger, acked: () => sendStatus(false), fail,
   });
-
   const changes = createChangeRouter({
     normalizer: options.normalizer,
     router: options.router,
@@ -155,192 +127,66 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     snapshotMarks: options.incremental?.marks,
     onCommit: options.onCommit,
   });
+  const inbox = createMessageInbox({ handle: (lsn, message) => changes.handle(lsn, message), pause, fail });
+  const idle = (): boolean => inbox.empty && !changes.inTransaction && runners.every((r) => r.idle());
+  const snapshot = createSnapshotFeed({ router: options.router, runners, telemetry, pause, stopping: () => stopping });
+  const sendStatus = createStatusSender({ checkpointer, idle, stream: () => loop.current(), telemetry, logger });
 
-  // Inbound messages are handled in order; a handler that must wait (catalog
-  // look-up) pauses the socket and the rest queue up behind it. Past the
-  // in-flight ceiling the rest wait too: pausing the socket cannot stop the
-  // parser from delivering the rest of the chunk it is in (up to 64 KiB of
-  // messages, several times that as events), so turning them into events only
-  // when the budget allows keeps the ceiling within one message's events.
-  let inbox: Array<[Lsn, PgoutputMessage]> = [];
-  let inboxHead = 0;
-  let pumping = false;
-  const pump = async (): Promise<void> => {
-    pumping = true;
-    try {
-      while (inboxHead < inbox.length && !pauseReasons.has('budget')) {
-        const [lsn, message] = inbox[inboxHead++];
-        const pending = changes.handle(lsn, message);
-        if (pending) {
-          setPaused('catalog', true);
-          await pending;
-          setPaused('catalog', false);
-        }
-      }
-      if (inboxHead >= inbox.length) {
-        inbox = [];
-        inboxHead = 0;
-      }
-    } catch (err) {
-      fail(err);
-    } finally {
-      pumping = false;
-    }
-  };
-
-  const idle = (): boolean => inboxHead >= inbox.length && !pumping && !changes.inTransaction && runners.every((r) => r.idle());
-
-  const snapshotFeed: SnapshotFeed = {
-    push(event) {
-      for (const i of options.router.sinksFor(event.schema, event.table)) runners[i].push(event);
-      telemetry.countReceived(event);
+  let incrementalStarted = false;
+  const loop = createStreamLoop({
+    openStream: options.openStream,
+    handlers: inboundHandlers(telemetry, inbox, checkpointer, sendStatus),
+    checkpointer, pause, reconnect: options.reconnect, telemetry, logger,
+    stopping: () => stopping,
+    fail,
+    onStreaming() {
+      if (!options.incremental || incrementalStarted) return;
+      incrementalStarted = true;
+      void options.incremental.run().catch((err) => logger.error({ err: describeError(err) }, 're-snapshots stopped'));
     },
-    endChunk(lsn) {
-      for (const runner of runners) runner.pushCommit(lsn, lsn);
+    onLost() {
+      changes.reset();
+      options.incremental?.marks.restart(checkpointer.confirmable(false));
+      inbox.clear();
     },
-    get full() {
-      return pauseReasons.has('budget') && !stopping;
-    },
-    room: () => (pauseReasons.has('budget') && !stopping ? new Promise<void>((resolve) => roomWaiters.push(resolve)) : Promise.resolve()),
-    drained: async () => {
-      await Promise.all(runners.map((r) => r.drained()));
-    },
-    get stopped() {
-      return stopping;
-    },
-  };
-
-  /** Tells Postgres the confirmable position: on the status timer, on request, and (throttled) after acks. */
-  const maybeSendStatus = (force: boolean, replyRequested = false): void => {
-    if (!stream) return;
-    const lsn = checkpointer.confirmable(idle());
-    const now = Date.now();
-    if (!force && (lsn === lastSent || now - lastSentAt < 200)) return;
-    stream.sendStatus(lsn, replyRequested);
-    telemetry.confirmed(lsn);
-    if (lsn !== lastSent) logger.debug({ confirmedLsn: formatLsn(lsn), lagging: checkpointer.laggingSink() }, 'confirmed');
-    lastSent = lsn;
-    lastSentAt = now;
-  };
-
-  const handlers: ReplicationHandlers = {
-    onMessage(lsn, message) {
-      if (lsn > telemetry.receivedLsn) telemetry.receivedLsn = lsn;
-      telemetry.lastInboundAt = Date.now();
-      inbox.push([lsn, message]);
-      if (!pumping) void pump();
-    },
-    onKeepalive(walEnd, replyRequested) {
-      telemetry.observeWalEnd(walEnd);
-      telemetry.lastInboundAt = Date.now();
-      checkpointer.observeWalEnd(walEnd);
-      maybeSendStatus(replyRequested);
-    },
-    onError(err) {
-      streamDied?.(err);
-    },
-  };
-
-  /** Starts one replication session; `died` settles when it ends, for whatever reason. */
-  const streamOnce = async (): Promise<{ died: Promise<Error> }> => {
-    const died = new Promise<Error>((resolve) => (streamDied = resolve));
-    stream = await options.openStream(handlers);
-    const from = checkpointer.confirmable(false);
-    await stream.start(from);
-    setPaused('resume', false); // apply any pause reasons still in force to the new socket
-    telemetry.streaming = true;
-    telemetry.lastInboundAt = Date.now();
-    if (!stopping) telemetry.state = 'streaming';
-    logger.info({ from: formatLsn(from) }, 'streaming');
-    return { died };
-  };
+  });
 
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     if (telemetry.state !== 'failed') telemetry.state = 'stopping';
-    wakeRoomWaiters();
+    snapshot.wake();
     options.incremental?.stop();
     // A pause reason of its own: the budget's release as the sinks drain must not
     // resume the socket, or a stop under load streams on (to the end of a replay's
     // window) instead of draining what was read.
-    setPaused('stopping', true);
-    const drained = Promise.all(runners.map((r) => r.drained()));
-    const timedOut = await Promise.race([
-      drained.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), options.shutdownTimeoutMs).unref()),
-    ]);
-    if (timedOut) logger.warn({ timeoutMs: options.shutdownTimeoutMs }, 'sinks did not drain in time; unwritten changes will be re-sent from the slot');
-    maybeSendStatus(true);
+    pause.set('stopping', true);
+    await drainWithin(runners, options.shutdownTimeoutMs, logger);
+    sendStatus(true);
     runners.forEach((r) => r.stop());
-    streamDied?.(new Error('stopping'));
+    loop.end(new Error('stopping'));
     finished();
   };
 
   return {
     checkpointer,
     async run() {
-      let statusTimer: NodeJS.Timeout | null = null;
-      let heartbeatTimer: NodeJS.Timeout | null = null;
-      let incrementalStarted = false;
+      let stopTimers = (): void => {};
       try {
         if (options.beforeStreaming && !stopping) {
           telemetry.state = 'snapshotting';
-          const next = await options.beforeStreaming(snapshotFeed).catch((err) => {
+          const next = await options.beforeStreaming(snapshot.feed).catch((err) => {
             fail(err);
             return 'stop' as const;
           });
           if (next === 'stop') void shutdown();
         }
-        if (!stopping) {
-          statusTimer = setInterval(() => maybeSendStatus(true), options.statusIntervalMs);
-          if (options.heartbeat && options.heartbeatIntervalMs > 0) {
-            heartbeatTimer = setInterval(() => {
-              options.heartbeat!().catch((err) => logger.warn({ err: describeError(err) }, 'heartbeat failed'));
-            }, options.heartbeatIntervalMs);
-          }
-        }
-        for (let attempt = 0; !stopping; ) {
-          let err: Error;
-          try {
-            const session = await streamOnce();
-            attempt = 0;
-            if (options.incremental && !incrementalStarted) {
-              incrementalStarted = true;
-              void options.incremental.run().catch((err) => logger.error({ err: describeError(err) }, 're-snapshots stopped'));
-            }
-            err = await session.died;
-          } catch (startErr) {
-            if (errorKind(startErr) === 'operator') {
-              fail(startErr);
-              break;
-            }
-            err = startErr instanceof Error ? startErr : new Error(String(startErr));
-          }
-          await stream?.stop();
-          stream = null;
-          telemetry.streaming = false;
-          if (stopping) break;
-          if (errorKind(err) === 'operator') {
-            // e.g. a frame we cannot decode: reconnecting would read it again.
-            fail(err);
-            break;
-          }
-          telemetry.state = 'reconnecting';
-          telemetry.reconnects++;
-          changes.reset();
-          options.incremental?.marks.restart(checkpointer.confirmable(false));
-          inbox = [];
-          inboxHead = 0;
-          const delay = backoffDelay(options.reconnect, attempt++);
-          logger.warn({ err: err.message, retryInMs: delay, from: formatLsn(checkpointer.confirmable(false)) }, 'replication connection lost; reconnecting');
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
+        if (!stopping) stopTimers = startStatusTimers(sendStatus, options);
+        await loop.run();
         await done;
       } finally {
-        if (statusTimer) clearInterval(statusTimer);
-        if (heartbeatTimer) clearInterval(heartbeatTimer);
-        await stream?.stop();
+        stopTimers();
+        await loop.close();
         telemetry.streaming = false;
         if (telemetry.state !== 'failed') telemetry.state = 'stopped';
         for (const sink of options.sinks) {
@@ -359,7 +205,24 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       confirmedLsn: checkpointer.confirmable(false),
       inFlightBytes: budget.used,
       peakInFlightBytes: budget.peak,
-      pausedBy: [...pauseReasons],
+      pausedBy: pause.reasons(),
     }),
+  };
+}
+
+/** What each session's messages and keepalives do: messages queue in the inbox; keepalives may confirm the WAL end. */
+function inboundHandlers(telemetry: Telemetry, inbox: MessageInbox, checkpointer: Checkpointer, sendStatus: SendStatus): Omit<ReplicationHandlers, 'onError'> {
+  return {
+    onMessage(lsn, message) {
+      if (lsn > telemetry.receivedLsn) telemetry.receivedLsn = lsn;
+      telemetry.lastInboundAt = Date.now();
+      inbox.push(lsn, message);
+    },
+    onKeepalive(walEnd, replyRequested) {
+      telemetry.observeWalEnd(walEnd);
+      telemetry.lastInboundAt = Date.now();
+      checkpointer.observeWalEnd(walEnd);
+      sendStatus(replyRequested);
+    },
   };
 }
