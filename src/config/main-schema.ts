@@ -116,7 +116,8 @@ type NormalizeKeys = (typeof NORMALIZE_KEYS)[number];
 
 /** The keys that say how events look: the normalizer's, and the global envelope defaults a sink file may override. */
 export const EVENT_FORMAT_KEYS = [...NORMALIZE_KEYS, 'schemas_enable', 'tombstones_on_delete'] as const;
-export type EventFormatConfig = Pick<MainConfig, (typeof EVENT_FORMAT_KEYS)[number]>;
+/** The topic prefix is required of a loaded source (the top level's, or its `sources:` entry's). */
+export type EventFormatConfig = Omit<Pick<MainConfig, (typeof EVENT_FORMAT_KEYS)[number]>, 'topic_prefix'> & { topic_prefix: string };
 
 export function normalizeOptionsOf(config: Pick<MainConfig, Exclude<NormalizeKeys, 'topic_prefix'>> & { topic_prefix: string }, database: string): NormalizeOptions {
   return {
