@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { SnapshotConfig } from '../config/snapshot-schema.ts';
 import type { SourceConfig } from '../config/source-schema.ts';
-import { describeError, OperatorError } from '../errors.ts';
+import { describeError, OperatorError, SlotlineError } from '../errors.ts';
 import type { Telemetry } from '../observe/telemetry.ts';
 import { parseTableName } from '../source/pg-catalog.ts';
 import { runPreflight, type PreflightResult } from '../source/preflight.ts';
@@ -17,7 +17,8 @@ import { waitForSlot } from './standby.ts';
 /** With several hosts, every connection goes to the one that is the writable primary (./pg-primary.ts). */
 export async function connectPrimary(source: SourceConfig, logger: Logger): Promise<PrimaryTarget> {
   return createPrimaryTarget(source, logger).catch((err) => {
-    throw new OperatorError(describeError(err), { hint: (err as { hint?: string }).hint, cause: err });
+    // Refused credentials stay permanent (exit 78; a source of several stays failed rather than retried).
+    throw new OperatorError(describeError(err), { hint: (err as { hint?: string }).hint, cause: err, permanent: err instanceof SlotlineError && err.permanent });
   });
 }
 
