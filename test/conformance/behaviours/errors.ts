@@ -15,15 +15,18 @@ import type { RunningChild } from '../../harness/child-process.ts';
 import type { SinkAdapter } from '../adapter.ts';
 import { confirmedLsn, converged, newRun, spawnWorker, startWorker, stopWorker, walLsn } from '../run.ts';
 
-/** The line matching `message`, followed by a hint line matching `hint`, on stderr of a worker that stopped. */
+/** A line matching `message`, then (after the message's own indented lines) a hint line matching `hint`, on stderr of a worker that stopped. */
 async function expectStopWithHint(worker: RunningChild, message: RegExp, hint: RegExp): Promise<void> {
   const exit = await worker.exit;
   expect(exit.code === 1 || exit.code === 78, `exit ${exit.code ?? exit.signal}: 1 (a restart may fix it) or 78 (configuration)`).toBe(true);
   const lines = worker.stderr().split('\n');
   const at = lines.findIndex((line) => line.startsWith('slotline run: ') && message.test(line));
   expect(at, `a "slotline run: " line matching ${message}`).toBeGreaterThanOrEqual(0);
-  expect(lines[at + 1]).toMatch(/^ {2}hint: /);
-  expect(lines[at + 1]).toMatch(hint);
+  const rest = lines.slice(at + 1);
+  const hintAt = rest.findIndex((line) => /^ {2}hint: /.test(line));
+  expect(hintAt, 'a hint line after the message').toBeGreaterThanOrEqual(0);
+  expect(rest.slice(0, hintAt).every((line) => /^\s/.test(line)), 'only the message\'s own indented lines before the hint').toBe(true);
+  expect(rest[hintAt]).toMatch(hint);
 }
 
 export function badRecordHandling(adapter: SinkAdapter): void {

@@ -52,6 +52,7 @@ export function atLeastOnceAcrossSigkill(adapter: SinkAdapter): void {
       worker = spawnWorker(run);
       const contents = await converged(adapter, run, `the sink to hold the table after ${kills.join('; ')}`);
       if (contents.history) expect(historyProblems(contents.history, summary.lastEvent), kills.join('; ')).toEqual([]);
+      console.log(`[conformance ${adapter.type} SIGKILL] seed ${seed}: ${summary.transactions} transactions, ${summary.changes} changes; ${kills.join('; ')}`);
       await stopWorker(worker);
     });
   }, 240_000);
