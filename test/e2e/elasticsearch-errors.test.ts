@@ -1,19 +1,17 @@
 /**
  * End to end, what the Elasticsearch sink does with what it cannot index, and
  * how it reports configuration a person must fix:
- * - a document the index rejects (mapping error) goes to the dead-letter index
- *   with the envelope, the error and the LSN, and the rest flow on
- *   (on_record_error: dead_letter), or stops the pipeline (fail);
- * - a bad index template, an unreachable node and wrong credentials give one
- *   clear error (the credentials case on a private node with security on).
+ * - what a dead-letter entry holds: the envelope, the error and the LSN
+ *   (that the record is dead-lettered and the stream goes on, and
+ *   on_record_error: fail, are in the conformance suite, test/conformance/,
+ *   as are wrong credentials);
+ * - a bad index template and an unreachable node give one clear error.
  */
-import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseLsn } from '../../src/lsn.ts';
 import { esNode, freshDatabase, uniqueName, type FreshDatabase } from '../harness/context.ts';
-import { startElasticsearch } from '../harness/elasticsearch.ts';
 import { esClient, readIndex, writeEsConfig } from './elasticsearch-support.ts';
-import { eventually, readConfig, runInProcess, startError } from './support.ts';
+import { eventually, readConfig, runInProcess } from './support.ts';
 
 describe('Elasticsearch sink errors', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -58,18 +56,6 @@ describe('Elasticsearch sink errors', () => {
     expect(parseLsn(String(dead[0].lsn))).toBeLessThan(parseLsn(lsn));
   });
 
-  it('stops the pipeline on a rejected document with on_record_error: fail', async () => {
-    const { db, prefix, index } = await prepare('es_fail');
-    const config = await writeEsConfig({
-      db, slot: uniqueName('es_fail'), publication: uniqueName('pub'), topicPrefix: prefix, node: esNode(), tables: ['public.stock'],
-      sinkExtra: 'index: "{prefix}.{schema}.{table}"\non_record_error: fail',
-    });
-    const worker = await runInProcess(config);
-    cleanup.push(() => worker.stop());
-    await db.sql("INSERT INTO public.stock VALUES (1, 'lots')");
-    await expect(worker.running).rejects.toThrow(new RegExp(`rejected document ${index.replace(/\./g, '\\.')}/1 .*HTTP 400`));
-  });
-
   it('refuses a bad index template when the config is read', async () => {
     const db = await freshDatabase('es_badcfg');
     const base = { db, slot: uniqueName('s'), publication: uniqueName('p'), topicPrefix: 'x', node: esNode() };
@@ -84,30 +70,4 @@ describe('Elasticsearch sink errors', () => {
     const config = await writeEsConfig({ db, slot: uniqueName('s'), publication: uniqueName('p'), topicPrefix: 'x', node: 'http://127.0.0.1:1', tables: ['public.t'] });
     await expect(runInProcess(config)).rejects.toThrow(/connecting to Elasticsearch http:\/\/127\.0\.0\.1:1/);
   });
-
-  it('stops at start with an authentication error and a hint on wrong credentials, and works with the right ones', async () => {
-    const es = await startElasticsearch({ users: { slotline: 'right-password' } });
-    cleanup.push(() => es.close());
-    const db = await freshDatabase('es_auth');
-    await db.sql('CREATE TABLE public.t (id int PRIMARY KEY)');
-    const prefix = uniqueName('esauth');
-    const run = async (password: string) => {
-      const config = await writeEsConfig({
-        db, slot: uniqueName('s'), publication: uniqueName('p'), topicPrefix: prefix, node: es.node, tables: ['public.t'],
-        sinkExtra: `index: "{prefix}.{schema}.{table}"\nauth: { username: slotline, password: ${password} }`,
-      });
-      return config;
-    };
-    const err = await startError(await run('wrong-password'));
-    expect(err?.message).toMatch(/connecting to Elasticsearch .*HTTP 401/);
-    expect(err?.hint).toMatch(/check `auth` in the sink file/);
-
-    const right = await runInProcess(await run('right-password'));
-    cleanup.push(() => right.stop());
-    await db.sql('INSERT INTO public.t VALUES (1)');
-    const secured = new Client({ node: es.node, auth: { username: 'slotline', password: 'right-password' } });
-    cleanup.push(() => secured.close());
-    await eventually(async () => (await readIndex(secured, `${prefix}.public.t`)).has('1'), 30_000, 'the document on the secured node');
-    await right.stop();
-  }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
- * Clear errors from the Redis sink: refused credentials and a missing
- * permission are operator errors with a hint; an unreachable server is a
+ * Clear errors from the Redis sink: a missing password and a missing
+ * permission are operator errors with a hint (a wrong password: the
+ * conformance suite, test/conformance/); an unreachable server is a
  * retryable error naming the address; a template naming a column the table
  * does not have stops the worker naming rule, template, table and columns.
  */
@@ -43,14 +44,11 @@ describe('redis sink errors', () => {
   }, 30_000);
   afterAll(async () => server?.close());
 
-  it.each([
-    ['a wrong password', { password: 'wrong' }, 'operator', /refused the credentials: WRONGPASS/, /check username\/password/],
-    ['no password', {}, 'operator', /NOAUTH/, /check username\/password/],
-  ])('%s is an operator error with a hint', async (_what, extra, kind, message, hint) => {
-    const err = await startError(sinkConfig({ url: server.url, ...extra }));
-    expect(errorKind(err)).toBe(kind);
-    expect(err.message).toMatch(message);
-    expect(err.hint).toMatch(hint);
+  it('no password is an operator error with a hint', async () => {
+    const err = await startError(sinkConfig({ url: server.url }));
+    expect(errorKind(err)).toBe('operator');
+    expect(err.message).toMatch(/NOAUTH/);
+    expect(err.hint).toMatch(/check username\/password/);
   });
 
   it('a user without the needed permissions gets an operator error naming them', async () => {

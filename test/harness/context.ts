@@ -9,7 +9,7 @@
  *
  * A test that must stop, kill or reconfigure a server does not touch the shared
  * ones, which other files are using at that moment. It starts a private server:
- * `startKafka()` from ./kafka.ts (the "Kafka stopped for 20 s mid-load" test:
+ * `startKafka()` from ./kafka.ts (the conformance suite's outage, test/conformance/:
  * `stop()`, wait, `start()` on the same ports and data, then `close()` in
  * afterAll; ~5 s to start, 512 MB heap cap) or `startPostgres({ major })` from
  * ./postgres.ts (`restart()`, special `postgresFlags`; ~1 s to start).

@@ -1,0 +1,4 @@
+import { kafkaAdapter } from './adapters/kafka.ts';
+import { conformance } from './suite.ts';
+
+conformance(kafkaAdapter());
