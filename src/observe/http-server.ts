@@ -3,6 +3,10 @@
  * status page at /. Read-only, no authentication: bind it to the loopback or
  * a private network (the default is 127.0.0.1; the container image binds
  * every interface of the container).
+ *
+ * `?source=<name>` picks one source of a process that runs several; what it
+ * means (or that it is ignored) is the routes' business. A route that does
+ * not know the name throws UnknownSource: 404 with the names it knows.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,10 +16,20 @@ import type { ProbeResult, ReadinessOptions } from './health.ts';
 
 export interface HttpRoutes {
   metrics(): Promise<{ contentType: string; body: string }>;
-  liveness(): ProbeResult;
-  readiness(options?: ReadinessOptions): ProbeResult;
-  status(): Record<string, unknown>;
-  page(): string;
+  liveness(source: string | null): ProbeResult;
+  readiness(source: string | null, options: ReadinessOptions): ProbeResult;
+  /** The JSON and its HTTP status (503 for a source that is not running). */
+  status(source: string | null): { code: number; body: unknown };
+  /** The page, or where to send the browser instead (a relative URL). */
+  page(source: string | null): { html: string } | { redirect: string };
+}
+
+export class UnknownSource extends Error {
+  readonly known: readonly string[];
+  constructor(source: string, known: readonly string[]) {
+    super(`no source "${source}" in this process`);
+    this.known = known;
+  }
 }
 
 export interface HttpListener {
@@ -27,12 +41,14 @@ export interface HttpListener {
 export async function startHttpListener(address: ListenAddress, routes: HttpRoutes): Promise<HttpListener> {
   const server: Server = createServer((req, res) => {
     const [path, query = ''] = (req.url ?? '/').split('?');
-    const send = (status: number, contentType: string, body: string): void => {
-      res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+    const send = (status: number, contentType: string, body: string, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     const json = (status: number, value: unknown): void => send(status, 'application/json; charset=utf-8', JSON.stringify(value));
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'only GET\n');
+    const params = new URLSearchParams(query);
+    const source = params.get('source');
     try {
       switch (path) {
         case '/metrics':
@@ -42,23 +58,28 @@ export async function startHttpListener(address: ListenAddress, routes: HttpRout
           );
           return;
         case '/healthz': {
-          const live = routes.liveness();
+          const live = routes.liveness(source);
           return json(live.ok ? 200 : 503, live.ok ? { status: 'ok' } : { status: 'wedged', reasons: live.reasons });
         }
         case '/readyz': {
-          const excluded = new URLSearchParams(query).getAll('exclude');
-          const ready = routes.readiness({ standbyIsReady: excluded.includes('standby') });
+          const ready = routes.readiness(source, { standbyIsReady: params.getAll('exclude').includes('standby') });
           return json(ready.ok ? 200 : 503, { ready: ready.ok, reasons: ready.reasons });
         }
-        case '/status':
-          return json(200, routes.status());
+        case '/status': {
+          const { code, body } = routes.status(source);
+          return json(code, body);
+        }
         case '/':
-        case '/index.html':
-          return send(200, 'text/html; charset=utf-8', routes.page());
+        case '/index.html': {
+          const page = routes.page(source);
+          if ('redirect' in page) return send(302, 'text/plain', `see ${page.redirect}\n`, { location: page.redirect });
+          return send(200, 'text/html; charset=utf-8', page.html);
+        }
         default:
           return send(404, 'text/plain', 'not found: try /, /status, /metrics, /healthz, /readyz\n');
       }
     } catch (err) {
+      if (err instanceof UnknownSource) return json(404, { error: err.message, sources: err.known });
       send(500, 'text/plain', `${(err as Error).message}\n`);
     }
   });

@@ -2,7 +2,9 @@
  * The status page's script, run by the browser (status-page.ts inlines it).
  * It polls 'status' (relative, so the page also works behind a path prefix)
  * every 2 s and redraws. Every value from the server reaches the DOM as text
- * (append of a string, textContent, setAttribute), never as HTML.
+ * (append of a string, textContent, setAttribute), never as HTML. In a
+ * process with several sources the page's own ?source= goes along, and the
+ * answer's list of sources becomes links to the others.
  *
  * Plain JavaScript in a string, so that it ships inside the compiled module
  * (dist/) with nothing to copy beside it. Inside: no backtick, no dollar-brace.
@@ -17,6 +19,9 @@ const COLORS = ['#2f81f7', '#d2740c', '#1a7f37', '#0598bc', '#bf8700', '#cf222e'
 const LAG_BYTES_COLOR = '#8250df';
 const LAG_SECONDS_COLOR = '#bf3989';
 const SVG = 'http://www.w3.org/2000/svg';
+/** The source shown, of a process that runs several; null for a one-source worker. */
+const SOURCE = new URLSearchParams(location.search).get('source');
+const STATUS_QUERY = SOURCE === null ? '' : '?source=' + encodeURIComponent(SOURCE);
 
 let windowMinutes = 5;
 let last = null;
@@ -110,7 +115,18 @@ function renderHeader(s) {
   $('uptime').textContent = fmtDuration(s.uptimeSeconds);
   $('uptime').setAttribute('data-value', String(s.uptimeSeconds));
   $('reasons').replaceChildren(...(s.ready ? [] : (s.readyReasons || []).map((r) => el('li', {}, r))));
-  document.title = (s.ready ? '● ready' : '✕ not ready') + ' · slotline ' + s.source.slot;
+  document.title = (s.ready ? '● ready' : '✕ not ready') + ' · slotline ' + (s.name ? s.name + ' · ' : '') + s.source.slot;
+}
+
+/** Links to every source of the process (absent for a one-source worker), this one marked. */
+function renderSources(s) {
+  const nav = $('sources');
+  nav.hidden = !Array.isArray(s.sources);
+  // A 404's list holds bare names.
+  const sources = (s.sources || []).map((src) => (typeof src === 'string' ? { name: src, ready: false, state: 'unknown' } : src));
+  nav.replaceChildren(...sources.map((src) =>
+    el('a', { href: '?source=' + encodeURIComponent(src.name), class: src.ready ? 'ok' : 'bad', 'aria-current': src.name === SOURCE ? 'page' : null, 'data-testid': 'source-' + src.name, title: src.state }, src.name),
+  ));
 }
 
 function renderCards(s) {
@@ -285,6 +301,7 @@ function renderCharts(s) {
 // ── polling ───────────────────────────────────────────────────────────────────
 
 function render(s) {
+  renderSources(s);
   renderHeader(s);
   renderCards(s);
   renderSinks(s);
@@ -306,8 +323,13 @@ function showUnreachable(err) {
 
 async function poll() {
   try {
-    const response = await fetch('status', { cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) });
-    if (!response.ok) throw new Error('HTTP ' + response.status);
+    const response = await fetch('status' + STATUS_QUERY, { cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (!response.ok) {
+      // A source that is not running (503) or not known (404) says why; its links still lead elsewhere.
+      const said = await response.json().catch(() => null);
+      if (said && said.sources) renderSources(said);
+      throw new Error('HTTP ' + response.status + (said ? ': ' + (said.error || (said.readyReasons || []).join('; ')) : ''));
+    }
     const s = await response.json();
     local.push({ t: serverNow(s), lagBytes: s.lag.bytes, lagSeconds: s.lag.seconds, sinks: Object.fromEntries(s.sinks.map((k) => [k.name, k.rowsPerSecond])) });
     if (local.length > LOCAL_SAMPLES) local.splice(0, local.length - LOCAL_SAMPLES);

@@ -25,6 +25,13 @@ header { display: flex; align-items: center; gap: 16px; flex-wrap: wrap; padding
 .state.bad { color: #fff; background: var(--bad); }
 .state.unknown { background: var(--line); }
 #pipeline-state { color: var(--muted); font-weight: 600; }
+#sources { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; padding: 8px 24px; background: var(--card); border-bottom: 1px solid var(--line); }
+#sources[hidden] { display: none; }
+#sources a { color: var(--fg); text-decoration: none; padding: 2px 10px; border-radius: 999px; border: 1px solid var(--line); }
+#sources a::before { content: "● "; }
+#sources a.ok::before { color: var(--good); }
+#sources a.bad::before { color: var(--bad); }
+#sources a[aria-current] { font-weight: 700; border-color: var(--fg); }
 #reasons { margin: 0; padding: 8px 24px 8px 44px; background: var(--bad-bg); color: var(--bad); font-weight: 600; }
 #reasons:empty { display: none; }
 main { padding: 16px 24px; display: grid; gap: 16px; }

@@ -1,6 +1,8 @@
 /**
  * The status page served at `GET /`: one self-contained document (inline CSS,
  * script and SVG chart; no build step, no CDN) that polls `/status` every 2 s.
+ * In a process with several sources it shows the one named by `?source=`,
+ * with a link to each of the others.
  */
 import { STATUS_PAGE_SCRIPT } from './status-page-script.ts';
 import { STATUS_PAGE_CSS } from './status-page-style.ts';
@@ -32,6 +34,7 @@ ${css}</style>
   <div id="pipeline-state" data-testid="pipeline-state"></div>
   <div class="meta">up <span id="uptime" data-testid="uptime"></span> · updated <span id="updated" data-testid="updated">never</span></div>
 </header>
+<nav id="sources" data-testid="sources" aria-label="sources" hidden></nav>
 <ul id="reasons" data-testid="ready-reasons"></ul>
 <main>
   <section class="cards">

@@ -112,8 +112,8 @@ export interface Telemetry {
   slowestSink(): SinkTelemetry | null;
   writeSucceeded(sink: SinkTelemetry, events: readonly ChangeEvent[], bytes: number, startedAt: number): void;
   writeFailed(sink: SinkTelemetry, kind: ErrorKind, message: string, willRetry: boolean): void;
-  /** Histograms live with the metrics; they listen here. */
-  onWrite(listener: (write: WriteObservation) => void): void;
+  /** Histograms live with the metrics; they listen here until they call the function returned. */
+  onWrite(listener: (write: WriteObservation) => void): () => void;
 }
 
 /** Commit times are kept per 100 ms: enough for lag in seconds, bounded by the lag itself. */
@@ -224,6 +224,10 @@ export function createTelemetry(options: { sinks: ReadonlyArray<{ name: string; 
     },
     onWrite(listener) {
       writeListeners.push(listener);
+      return () => {
+        const at = writeListeners.indexOf(listener);
+        if (at >= 0) writeListeners.splice(at, 1);
+      };
     },
   };
   return telemetry;

@@ -4,7 +4,6 @@
  * Node metrics), and Prometheus's `up`.
  */
 import { createMetrics } from '../../src/observe/metrics.ts';
-import { createTelemetry } from '../../src/observe/telemetry.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
@@ -14,7 +13,7 @@ export interface KnownMetric {
 }
 
 /** Every metric the worker's registry exports: slotline's own and prom-client's process and Node.js defaults. */
-const REGISTRY: KnownMetric[] = createMetrics(createTelemetry({ sinks: [], inFlightCeiling: 1 }), { version: '0', slot: 's', publication: 'p', database: 'd' }, null)
+const REGISTRY: KnownMetric[] = createMetrics({ multi: false })
   .registry.getMetricsAsArray()
   .map((metric) => ({ name: metric.name, type: (metric as unknown as { type: MetricType }).type }));
 
