@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { SlotlineConfig } from '../config/load-config.ts';
 import { formatLsn } from '../lsn.ts';
+import { startOperationsHub } from '../observe/operations-hub.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createSourceSet } from '../runtime/sources.ts';
 import { startWorker, type Worker } from '../runtime/worker.ts';
@@ -48,7 +49,11 @@ async function runSource(config: SlotlineConfig, logger: Logger): Promise<number
 }
 
 async function runSources(configs: SlotlineConfig[], logger: Logger): Promise<number> {
-  const set = createSourceSet(configs, logger, startWorker);
+  // One listener for all: metrics with a source label, /status?source=, probes over every source.
+  const names = configs.map((c) => c.source_name!);
+  const hub = await startOperationsHub({ http: configs[0].http, logger, multi: true, sources: names });
+  const set = createSourceSet(configs, logger, (config, log, overrides) =>
+    startWorker(config, log, { ...overrides, operations: { hub, name: config.source_name! } }));
   const release = onSignals(logger, (signal) => void set.stop(signal));
   try {
     const outcomes = await set.run();
@@ -61,6 +66,7 @@ async function runSources(configs: SlotlineConfig[], logger: Logger): Promise<nu
     return EXIT_OK;
   } finally {
     release();
+    await hub.stop();
   }
 }
 

@@ -99,7 +99,7 @@ export async function statusCommand(request: StatusRequest): Promise<number> {
       report.checkpoints.push({ sink: sink.name, type: sink.type, error: describeError(err).split('\n')[0] });
     }
   }
-  if (request.url !== undefined) report.worker = await readWorker(request.url);
+  if (request.url !== undefined) report.worker = await readWorker(request.url, config.source_name);
   report.problems = problemsOf(report, config.source.slot, maxRetained as number | null);
 
   if (request.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? formatLsn(v) : v), 2));
@@ -115,11 +115,13 @@ async function readPublication(client: pg.Client, name: string): Promise<Report[
   return { name, tables: tables.rows.map((r) => r.t) };
 }
 
-async function readWorker(url: string): Promise<NonNullable<Report['worker']>> {
+/** The worker's /status; with `sources:`, that of the source this command is about. */
+async function readWorker(url: string, source: string | null): Promise<NonNullable<Report['worker']>> {
   const base = url.replace(/\/+$/, '');
+  const path = source === null ? '/status' : `/status?source=${encodeURIComponent(source)}`;
   try {
-    const response = await fetch(`${base}/status`, { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) return { url: base, error: `GET /status answered ${response.status}` };
+    const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) return { url: base, error: `GET ${path} answered ${response.status}` };
     return { url: base, status: await response.json() };
   } catch (err) {
     return { url: base, error: (err as Error).message };

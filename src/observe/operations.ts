@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { HttpConfig } from '../config/http-schema.ts';
 import type { HttpListener } from './http-server.ts';
-import { startOperationsHub } from './operations-hub.ts';
+import { startOperationsHub, type OperationsHub } from './operations-hub.ts';
 import type { SlotMonitor } from './slot-monitor.ts';
 import type { StatusIdentity } from './status.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -30,6 +30,18 @@ export interface OperationsOptions {
   /** An ordinary connection's settings, for the slot monitor. */
   connection: pg.ClientConfig;
   logger: Logger;
+}
+
+/** A source's operations on a hub several sources share (`sources:`): stop() takes it out of the hub's views only. */
+export function attachOperations(hub: OperationsHub, name: string, options: Omit<OperationsOptions, 'http'>): Operations {
+  const source = hub.attach({ name, telemetry: options.telemetry, identity: options.identity, connection: options.connection, logger: options.logger });
+  return {
+    http: hub.http,
+    slot: source.slot,
+    status: () => source.status(),
+    metricsText: () => hub.metricsText(),
+    stop: () => source.detach(),
+  };
 }
 
 export async function startOperations(options: OperationsOptions): Promise<Operations> {

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { SlotlineConfig } from '../config/load-config.ts';
 import { EVENT_FORMAT_KEYS, type EventFormatConfig } from '../config/main-schema.ts';
 import type { HttpConfig } from '../config/http-schema.ts';
+import type { OperationsHub } from '../observe/operations-hub.ts';
 import type { SinkConfig } from '../config/sink-schema.ts';
 import type { SnapshotConfig } from '../config/snapshot-schema.ts';
 import type { SourceConfig } from '../config/source-schema.ts';
@@ -40,6 +41,8 @@ export interface WorkerOverrides {
   wrapSink?: (sink: Sink) => Sink;
   /** Ends a hot standby's wait: startWorker then rejects with StoppedWhileStandby. */
   signal?: AbortSignal;
+  /** One source of several (`sources:`): it shows on this shared hub under its name, instead of a listener of its own. */
+  operations?: { hub: OperationsHub; name: string };
 }
 
 /** What a source's worker shares with the rest of the process. */

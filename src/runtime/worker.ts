@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { SlotlineConfig } from '../config/load-config.ts';
 import { normalizeOptionsOf } from '../config/main-schema.ts';
 import { formatRetention } from '../config/retention.ts';
-import { startOperations, type Operations } from '../observe/operations.ts';
+import { attachOperations, startOperations, type Operations } from '../observe/operations.ts';
 import type { StatusIdentity } from '../observe/status.ts';
 import { createRewindTelemetry, createTelemetry, type Telemetry } from '../observe/telemetry.ts';
 import { createRouter } from '../route/router.ts';
@@ -60,13 +60,10 @@ export async function startSourceWorker(plan: SourcePlan, shared: WorkerShared):
 
   const sinkTypes = sinkTypesOf(plan.sinks, overrides);
   const telemetry = createTelemetry({ sinks: sinkTypes, inFlightCeiling: runtime.max_in_flight_bytes });
-  const operations = await startOperations({
-    http: shared.http,
-    telemetry,
-    identity: identityOf(plan, shared.configFile, preflight),
-    connection: primary.connection('slotline-monitor'),
-    logger,
-  });
+  const observed = { telemetry, identity: identityOf(plan, shared.configFile, preflight), connection: primary.connection('slotline-monitor'), logger };
+  const operations = overrides.operations
+    ? attachOperations(overrides.operations.hub, overrides.operations.name, observed)
+    : await startOperations({ http: shared.http, ...observed });
   try {
     preflight = await waitWhileSlotHeld(preflight, check, { source, primary, telemetry, logger, signal: overrides.signal });
   } catch (err) {

@@ -15,7 +15,7 @@ import { freshDatabase, kafkaBrokers, pgServer, redisUrl, uniqueName, type Fresh
 import { startPostgres, type PgServer } from '../harness/postgres.ts';
 import { testTempDir } from '../harness/temp-dirs.ts';
 import { openTopicAdmin, type TopicAdmin } from './failure-support.ts';
-import { eventually, readTopics, repeatUntilStopped, spawnWorker, type TopicReader, type WorkerProcess } from './support.ts';
+import { eventually, readTopics, repeatUntilStopped, runSlotline, spawnWorker, type TopicReader, type WorkerProcess } from './support.ts';
 
 interface Source {
   name: string;
@@ -110,6 +110,23 @@ describe('several sources in one process', () => {
       await eventually(async () => (await slotConfirmed(s)) >= parseLsn(lsn), 30_000, `slot of source ${s.name} confirmed past ${lsn}`);
     }
     for (const s of sources) expect(worker.output()).toMatch(new RegExp(`"source":"${s.name}"[^\\n]*"msg":"created slot"|"msg":"created slot"[^\\n]*"source":"${s.name}"`));
+
+    // One listener for the process: every metric names its source, /status and /readyz answer per source.
+    const address = /"address":"(http:[^"]+)"[^\n]*"msg":"http listening"/.exec(worker.output())?.[1];
+    expect(address, worker.output()).toBeDefined();
+    const metrics = await (await fetch(`${address}/metrics`)).text();
+    for (const s of sources) {
+      expect(metrics).toMatch(new RegExp(`slotline_transactions_written_total\\{source="${s.name}",sink="kafka"\\} [1-9]`));
+      expect(metrics).toContain(`slotline_info{source="${s.name}",`);
+    }
+    const b = await (await fetch(`${address}/status?source=b`)).json();
+    expect(b).toMatchObject({ name: 'b', source: { database: sources[1].db.database, slot: sources[1].slot } });
+    await eventually(async () => (await fetch(`${address}/readyz`)).status === 200, 30_000, 'every source ready');
+    expect((await fetch(`${address}/readyz?source=nope`)).status).toBe(404);
+    // slotline status about one source reads that source's part of the running worker.
+    const status = await runSlotline(['status', '--config', configPath, '--source', 'c', '--url', address!, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).worker.status).toMatchObject({ name: 'c', source: { slot: sources[2].slot } });
   }, 240_000);
 
   it('keeps the other sources flowing while one source\'s server is down, and catches that one up after', async () => {
