@@ -87,7 +87,7 @@ function workerFile(): URL {
  * in the Dockerfile): the worker is measured as it is shipped.
  * SLOTLINE_BENCH_NODE_OPTIONS replaces them, to measure others ('' for Node's defaults).
  */
-function workerNodeOptions(): string[] {
+export function workerNodeOptions(): string[] {
   const chosen = process.env.SLOTLINE_BENCH_NODE_OPTIONS;
   return chosen === undefined ? imageNodeOptions() : chosen.split(/\s+/).filter(Boolean);
 }

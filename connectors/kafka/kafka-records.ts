@@ -7,8 +7,14 @@
  * the Kafka client encode all of it again; here each payload is encoded once
  * and the schema is a memcpy. Chunks are never zero-filled; one lives as long
  * as a record that views it.
+ *
+ * createKafkaMessages turns a change event into the sink's Kafka records
+ * (key, value, headers, a tombstone after a delete): the bytes a consumer reads.
  */
-import type { RecordJson } from '../../src/normalize/json-converter.ts';
+import type { IHeaders, Message } from 'kafkajs';
+import { formatLsn } from '../../src/lsn.ts';
+import { keyJson, schemaValueJson, serializeKey, valueJson, type RecordJson } from '../../src/normalize/json-converter.ts';
+import type { ChangeEvent, TransformedRecord } from '../../src/types.ts';
 
 const CLOSE_BRACE = 0x7d;
 /** Chunk size: a few hundred records with schemas, so allocations are rare and the tail waste small. */
@@ -38,4 +44,65 @@ export function createRecordBytes(chunkBytes = CHUNK_BYTES): RecordBytes {
       return chunk.subarray(start, at);
     },
   };
+}
+
+export interface KafkaMessageOptions {
+  /** The sink file's `headers`: the change's LSN and transaction id on each record. */
+  headers: boolean;
+  schemasEnable: boolean;
+  /** A null-value record after each delete. */
+  tombstones: boolean;
+}
+
+/** Appends the records of one change event to `out`; their bytes live in chunks of its own (createRecordBytes). */
+export function createKafkaMessages(options: KafkaMessageOptions): (event: ChangeEvent, out: Message[]) => void {
+  const { schemasEnable, tombstones } = options;
+  const recordBytes = createRecordBytes();
+  return (event, out) => {
+    const record = event.record;
+    const keyParts = record?.key === undefined ? keyJson(event, { schemasEnable }) : record.key && schemaValueJson(record.key, { schemasEnable });
+    const key = keyParts === null ? null : recordBytes.of(keyParts);
+    const own: IHeaders | undefined = options.headers ? recordHeaders(event, schemasEnable) : undefined;
+    if (record === undefined) {
+      const headers = own;
+      out.push({ key, value: recordBytes.of(valueJson(event, { schemasEnable })), headers });
+      if (event.op === 'd' && tombstones) out.push({ key, value: null, headers });
+      return;
+    }
+    const headers = withHeaders(own, record.headers);
+    const placed: Partial<Message> = {};
+    if (record.timestamp !== undefined) placed.timestamp = String(record.timestamp);
+    if (record.partition !== undefined) placed.partition = record.partition;
+    out.push({ key, value: record.value === null ? null : recordBytes.of(schemaValueJson(record.value, { schemasEnable })), headers, ...placed });
+    if (record.tombstone) out.push({ key, value: null, headers: record.tombstoneHeaders ? withHeaders(own, record.tombstoneHeaders) : headers });
+  };
+}
+
+/** `base` plus a transform's headers; a name given twice is two headers (Kafka allows it; Debezium's tombstones have them). */
+function withHeaders(base: IHeaders | undefined, extra: TransformedRecord['headers']): IHeaders | undefined {
+  if (extra.length === 0) return base;
+  const headers: IHeaders = { ...base };
+  const seen = new Set<string>();
+  for (const [name, value] of extra) {
+    if (!seen.has(name)) {
+      seen.add(name);
+      headers[name] = value ?? undefined;
+      continue;
+    }
+    const before = headers[name];
+    const values = (Array.isArray(before) ? before : before === undefined ? [] : [before]) as Array<Buffer | string>;
+    headers[name] = value === null ? values : [...values, value];
+  }
+  return headers;
+}
+
+/** Headers a consumer can use to de-duplicate or trace: the change's LSN and transaction. */
+function recordHeaders(event: ChangeEvent, schemasEnable: boolean): IHeaders {
+  const headers: IHeaders = { 'slotline.lsn': formatLsn(event.lsn) };
+  if (event.source.txId !== null) headers['slotline.txid'] = String(event.source.txId);
+  if (event.keyChange) {
+    // Debezium's headers on a primary-key change: the d carries the new key, the c the old one.
+    headers[event.keyChange.header] = serializeKey({ ...event, key: event.keyChange.key }, { schemasEnable }) ?? '';
+  }
+  return headers;
 }

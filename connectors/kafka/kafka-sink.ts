@@ -23,19 +23,17 @@
  *   runner retries a write after a failure, requests already acknowledged are
  *   not sent again.
  */
-import { CompressionTypes, type IHeaders, type Message, type Producer, type ProducerConfig, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Message, type Producer, type ProducerConfig, type TopicMessages } from 'kafkajs';
 import { SlotlineError } from '../../src/errors.ts';
-import { formatLsn } from '../../src/lsn.ts';
-import { keyJson, schemaValueJson, serializeKey, valueJson } from '../../src/normalize/json-converter.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
-import type { ChangeEvent, TransformedRecord } from '../../src/types.ts';
+import type { ChangeEvent } from '../../src/types.ts';
 import { createKafkaClient } from './kafka-client.ts';
 import { transactionalIdOf, type KafkaSinkConfig } from './kafka-config.ts';
 import { compressionType } from './kafka-compression.ts';
 import { classifyKafkaError } from './kafka-errors.ts';
 import { createExactlyOnceWriter, type SendRequests } from './kafka-exactly-once.ts';
 import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
-import { createRecordBytes } from './kafka-records.ts';
+import { createKafkaMessages } from './kafka-records.ts';
 import { createTopicNamer } from './kafka-topics.ts';
 
 /**
@@ -86,25 +84,7 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     for (const t of missing) knownTopics.add(t);
   };
 
-  const recordBytes = createRecordBytes();
-  const toMessages = (event: ChangeEvent, out: Message[]): void => {
-    const record = event.record;
-    const keyParts = record?.key === undefined ? keyJson(event, { schemasEnable }) : record.key && schemaValueJson(record.key, { schemasEnable });
-    const key = keyParts === null ? null : recordBytes.of(keyParts);
-    const own: IHeaders | undefined = config.headers ? recordHeaders(event, schemasEnable) : undefined;
-    if (record === undefined) {
-      const headers = own;
-      out.push({ key, value: recordBytes.of(valueJson(event, { schemasEnable })), headers });
-      if (event.op === 'd' && tombstones) out.push({ key, value: null, headers });
-      return;
-    }
-    const headers = withHeaders(own, record.headers);
-    const placed: Partial<Message> = {};
-    if (record.timestamp !== undefined) placed.timestamp = String(record.timestamp);
-    if (record.partition !== undefined) placed.partition = record.partition;
-    out.push({ key, value: record.value === null ? null : recordBytes.of(schemaValueJson(record.value, { schemasEnable })), headers, ...placed });
-    if (record.tombstone) out.push({ key, value: null, headers: record.tombstoneHeaders ? withHeaders(own, record.tombstoneHeaders) : headers });
-  };
+  const toMessages = createKafkaMessages({ headers: config.headers, schemasEnable, tombstones });
 
   /**
    * The records of `events` as produce requests of at most MAX_REQUEST_BYTES, in
@@ -222,26 +202,8 @@ function topicMessagesOf(byTopic: Map<string, Message[]>): TopicMessages[] {
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
-/** `base` plus a transform's headers; a name given twice is two headers (Kafka allows it; Debezium's tombstones have them). */
-function withHeaders(base: IHeaders | undefined, extra: TransformedRecord['headers']): IHeaders | undefined {
-  if (extra.length === 0) return base;
-  const headers: IHeaders = { ...base };
-  const seen = new Set<string>();
-  for (const [name, value] of extra) {
-    if (!seen.has(name)) {
-      seen.add(name);
-      headers[name] = value ?? undefined;
-      continue;
-    }
-    const before = headers[name];
-    const values = (Array.isArray(before) ? before : before === undefined ? [] : [before]) as Array<Buffer | string>;
-    headers[name] = value === null ? values : [...values, value];
-  }
-  return headers;
-}
-
 /** A record's share of a produce request, as the broker counts it against message.max.bytes. */
-function messageBytes(message: Message): number {
+export function messageBytes(message: Message): number {
   let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
   for (const [name, value] of Object.entries(message.headers ?? {})) bytes += Buffer.byteLength(name) + byteLength(value as string | Buffer | undefined);
   return bytes;
@@ -250,15 +212,4 @@ function messageBytes(message: Message): number {
 function byteLength(data: string | Buffer | null | undefined): number {
   if (data == null) return 0;
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
-/** Headers a consumer can use to de-duplicate or trace: the change's LSN and transaction. */
-function recordHeaders(event: ChangeEvent, schemasEnable: boolean): IHeaders {
-  const headers: IHeaders = { 'slotline.lsn': formatLsn(event.lsn) };
-  if (event.source.txId !== null) headers['slotline.txid'] = String(event.source.txId);
-  if (event.keyChange) {
-    // Debezium's headers on a primary-key change: the d carries the new key, the c the old one.
-    headers[event.keyChange.header] = serializeKey({ ...event, key: event.keyChange.key }, { schemasEnable }) ?? '';
-  }
-  return headers;
 }
