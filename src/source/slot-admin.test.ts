@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgres, type PgServer } from '../../test/harness/postgres.ts';
+import { eventually } from '../../test/e2e/support.ts';
 import { OperatorError } from '../errors.ts';
 import { createSlotAdmin, parseTableName, formatTableName, streamStartError, type SlotAdmin } from './slot-admin.ts';
 
@@ -188,6 +189,30 @@ describe.each([14, 18])('slot admin on PostgreSQL %i', (major) => {
         expect(results.map((r) => r.created).sort()).toEqual([false, true]);
       } finally {
         await other.end();
+      }
+    });
+
+    it('a slot still being created by another session is awaited, not judged', async () => {
+      // Creating a slot waits for running transactions: one held open keeps the other
+      // session's slot visible but unfinished (no confirmed position yet).
+      const [holder, creator, joiner] = [0, 1, 2].map(() => new pg.Client({ connectionString: server.url(db) }));
+      await Promise.all([holder, creator, joiner].map((c) => c.connect()));
+      try {
+        const joinerPid = (await joiner.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+        await holder.query('BEGIN');
+        await holder.query('SELECT txid_current()');
+        const creating = createSlotAdmin(creator).ensureSlot({ name: 'pending_slot', create: true });
+        await eventually(async () => (await sql(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'pending_slot'`)).length > 0);
+        const joining = createSlotAdmin(joiner).ensureSlot({ name: 'pending_slot', create: true });
+        // Let the joiner see the unfinished slot before the creation can end.
+        await eventually(async () => (await sql(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_replication_slots%'`, [joinerPid])).length > 0);
+        await holder.query('COMMIT');
+        const [created, joined] = await Promise.all([creating, joining]);
+        expect(created.created).toBe(true);
+        expect(joined).toEqual({ created: false, confirmedFlushLsn: created.consistentPoint });
+      } finally {
+        await Promise.all([holder, creator, joiner].map((c) => c.end()));
+        await sql(`SELECT pg_drop_replication_slot('pending_slot')`); // the later tests count the server's slots
       }
     });
 

@@ -100,6 +100,8 @@ export interface SlotAdmin {
 }
 
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+/** How long ensureSlot waits for another session's creation of the same slot to finish. */
+const SLOT_CREATION_WAIT_MS = 120_000;
 
 /** Postgres accepts only these slot names; say so before the server does, in our words. */
 export function checkSlotName(name: string): void {
@@ -155,10 +157,32 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
     };
   }
 
+  /**
+   * Reads a slot, waiting while another session is still creating it. A logical slot
+   * is visible from the first moment of its creation, before its plugin (briefly "")
+   * and its confirmed position are set, and PG 14 may show it as wal_status "lost":
+   * judging it then would refuse a good slot. Creation waits for running transactions,
+   * so the wait is long but bounded. Null when the slot does not exist (or its creation failed).
+   */
+  async function settledSlot(name: string): Promise<SlotInfo | null> {
+    const deadline = Date.now() + SLOT_CREATION_WAIT_MS;
+    for (;;) {
+      const slot = await readSlot(name);
+      if (!slot || slot.slotType !== 'logical' || slot.confirmedFlushLsn !== null) return slot;
+      if (Date.now() >= deadline) {
+        throw new OperatorError(
+          `replication slot "${name}" is still being created by another session (pid ${slot.activePid ?? 'unknown'}) after ${SLOT_CREATION_WAIT_MS / 1000} s`,
+          { hint: 'creating a slot waits for the transactions running at that moment to end: find long-running ones in pg_stat_activity' },
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async function ensureSlot(spec: SlotSpec): Promise<EnsureSlotResult> {
     checkSlotName(spec.name);
     const database = await currentDatabase();
-    const existing = await readSlot(spec.name);
+    const existing = await settledSlot(spec.name);
     if (existing) {
       const problem = slotProblem(existing, database);
       if (problem) throw problem;
@@ -176,13 +200,8 @@ export function createSlotAdmin(db: Queryable): SlotAdmin {
       );
       return { created: true, consistentPoint: parseLsn(rows[0].lsn) };
     } catch (err) {
-      if (pgCode(err) === '42710') {
-        // Created meanwhile by someone else. Until that creation finishes the slot
-        // has no confirmed position (and PG 14 may show it as wal_status "lost"):
-        // wait for it before judging the slot.
-        for (let i = 0; i < 100 && !(await readSlot(spec.name))?.confirmedFlushLsn; i++) await new Promise((r) => setTimeout(r, 100));
-        return ensureSlot({ ...spec, create: false });
-      }
+      // Created meanwhile by someone else: judge it once that creation has finished.
+      if (pgCode(err) === '42710') return ensureSlot(spec);
       if (pgCode(err) === '53400') throw await slotsExhausted(db, spec.name, err);
       throw slotCreateError(spec.name, err);
     }
