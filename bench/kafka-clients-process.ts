@@ -13,10 +13,13 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { compatibilityPartitioner, Producer, stringSerializer } from '@platformatic/kafka';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { compressionType } from '../connectors/kafka/kafka-compression.ts';
+import { useOwnProduceEncoding } from '../connectors/kafka/kafka-produce-request.ts';
 import { javaCompatiblePartitioner } from '../connectors/kafka/kafka-partitioner.ts';
 import { benchEvents, sinkRequests } from './kafka-clients-records.ts';
 
-export type ClientName = 'kafkajs' | 'platformatic';
+/** `slotline`: kafkajs with the sink's own Produce encoding (kafka-produce-request.ts), as the sink runs it. */
+export const CLIENTS = ['kafkajs', 'slotline', 'platformatic'] as const;
+export type ClientName = (typeof CLIENTS)[number];
 
 export interface ClientSpec {
   client: ClientName;
@@ -48,7 +51,8 @@ export interface ClientResult {
 type Send = (messages: Message[]) => Promise<void>;
 
 async function connect(spec: ClientSpec): Promise<{ send: Send; close: () => Promise<void> }> {
-  if (spec.client === 'kafkajs') {
+  if (spec.client !== 'platformatic') {
+    if (spec.client === 'slotline') useOwnProduceEncoding();
     const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: spec.brokers, logLevel: logLevel.ERROR });
     const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });
     await producer.connect();

@@ -1,11 +1,11 @@
 /**
- * `npm run bench:kafka-clients`: kafkajs against @platformatic/kafka on the
- * same broker with the same records (issue 11: is the client what keeps the
+ * `npm run bench:kafka-clients`: kafkajs, kafkajs with the sink's own Produce
+ * encoding (`slotline`) and @platformatic/kafka on the same broker with the same records (issue 11: is the client what keeps the
  * Kafka sink from its targets?). The records are the sink's own bytes for the
  * benchmark's table (kafka-clients-records.ts), schemas on and off, no
  * compression and lz4; each client runs in a process of its own
- * (kafka-clients-process.ts), the two alternating, `--runs` times; the table
- * shows medians and the per-run ratio platformatic ÷ kafkajs.
+ * (kafka-clients-process.ts), in alternating order, `--runs` times; the table
+ * shows medians and each client's per-run ratio to stock kafkajs.
  * Then @platformatic/kafka's compatibilityPartitioner is checked against the
  * sink's murmur2 partitioner on a topic of 7 partitions, and the records it
  * wrote are read back and compared byte for byte with the sink's.
@@ -20,7 +20,7 @@ import { compatibilityPartitioner, Producer, stringSerializer } from '@platforma
 import { Kafka, logLevel } from 'kafkajs';
 import { murmur2 } from '../connectors/kafka/kafka-partitioner.ts';
 import { startKafka } from '../test/harness/kafka.ts';
-import type { ClientName, ClientResult, ClientSpec } from './kafka-clients-process.ts';
+import { CLIENTS, type ClientName, type ClientResult, type ClientSpec } from './kafka-clients-process.ts';
 import { benchEvents, sinkRequests } from './kafka-clients-records.ts';
 import { median } from './report.ts';
 import { workerNodeOptions } from './worker-driver.ts';
@@ -100,13 +100,13 @@ async function main(): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
     const topicOf = (client: ClientName, c: (typeof CASES)[number], run: number | 'alloc') => `clients_${client}_${c.schemasEnable ? 'schema' : 'noschema'}_${c.compression}_${run}`;
-    const topics = [...CASES.flatMap((c) => [1, 2, 3, 4, 5, 6, 7, 8, 9].slice(0, runs).flatMap((run) => (['kafkajs', 'platformatic'] as const).map((client) => topicOf(client, c, run)))),
-      ...(['kafkajs', 'platformatic'] as const).flatMap((client) => CASES.slice(0, 2).map((c) => topicOf(client, c, 'alloc')))];
+    const topics = [...CASES.flatMap((c) => [1, 2, 3, 4, 5, 6, 7, 8, 9].slice(0, runs).flatMap((run) => CLIENTS.map((client) => topicOf(client, c, run)))),
+      ...CLIENTS.flatMap((client) => CASES.slice(0, 2).map((c) => topicOf(client, c, 'alloc')))];
     await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
     await admin.disconnect();
     for (let run = 1; run <= runs; run++) {
       for (const c of CASES) {
-        const order: ClientName[] = run % 2 === 1 ? ['kafkajs', 'platformatic'] : ['platformatic', 'kafkajs'];
+        const order: ClientName[] = run % 2 === 1 ? [...CLIENTS] : [...CLIENTS].reverse();
         for (const client of order) {
           const result = await runClient({ client, brokers: kafkaServer.brokers, topic: topicOf(client, c, run), ...c, events, passes, countAlloc: false });
           results.push({ key: `${c.schemasEnable ? 'schemas on ' : 'schemas off'}, ${c.compression.padEnd(4)}`, run, client, result });
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       load.push(loadavg()[0]);
     }
     const alloc = new Map<string, number>();
-    for (const client of ['kafkajs', 'platformatic'] as const) {
+    for (const client of CLIENTS) {
       for (const c of CASES.slice(0, 2)) {
         const result = await runClient({ client, brokers: kafkaServer.brokers, topic: topicOf(client, c, 'alloc'), ...c, events, passes: 1, countAlloc: true });
         alloc.set(`${client} ${c.schemasEnable}`, result.allocBytesPerRecord!);
@@ -131,16 +131,16 @@ async function main(): Promise<void> {
 }
 
 function table(results: Array<{ key: string; run: number; client: ClientName; result: ClientResult }>, alloc: Map<string, number>): string {
-  const header = ['case', 'client', 'B/record', 'records/s', 'CPU µs/record', 'GC ms/1k rec', 'RSS after warm-up MiB', 'RSS peak MiB', 'Buffer KiB/record', 'platformatic ÷ kafkajs: records/s, CPU/record (per run)'];
+  const header = ['case', 'client', 'B/record', 'records/s', 'CPU µs/record', 'GC ms/1k rec', 'RSS after warm-up MiB', 'RSS peak MiB', 'Buffer KiB/record', '÷ kafkajs: records/s, CPU/record (per run)'];
   const rows = [header];
   for (const key of [...new Set(results.map((r) => r.key))]) {
-    for (const client of ['kafkajs', 'platformatic'] as const) {
+    for (const client of CLIENTS) {
       const mine = results.filter((r) => r.key === key && r.client === client).map((r) => r.result);
       const m = (pick: (r: ClientResult) => number, digits: number) => median(mine.map(pick)).toFixed(digits);
       const a = alloc.get(`${client} ${key.startsWith('schemas on')}`);
       let ratios = '';
-      if (client === 'platformatic') {
-        const per = (pick: (r: ClientResult) => number) => results.filter((r) => r.key === key && r.client === 'platformatic').map((p) => {
+      if (client !== 'kafkajs') {
+        const per = (pick: (r: ClientResult) => number) => results.filter((r) => r.key === key && r.client === client).map((p) => {
           const k = results.find((r) => r.key === key && r.client === 'kafkajs' && r.run === p.run)!;
           return pick(p.result) / pick(k.result);
         });

@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSinkConfig } from './kafka-config.ts';
+import { useOwnProduceEncoding } from './kafka-produce-request.ts';
 
 export function createKafkaClient(config: KafkaSinkConfig, logger: Logger): Kafka {
+  useOwnProduceEncoding();
   return new Kafka({
     clientId: config.client_id,
     brokers: config.brokers,

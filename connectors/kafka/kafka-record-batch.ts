@@ -1,0 +1,255 @@
+/**
+ * The body of a Produce request (versions 3–7 share it) with its record
+ * batches (magic 2), written into one buffer sized first. kafkajs writes a
+ * record through several nested encoders, each a zero-filled buffer that
+ * doubles and copies as it grows: ~42 KiB allocated per 4 KB record, outside
+ * the V8 heap, and the full collections that external memory forces took half
+ * of the worker's CPU into Kafka (docs/benchmark.md, issue 11). Here a request
+ * is one allocation and each key, value and header is copied once.
+ *
+ * The bytes are kafkajs' own for the same input (kafka-record-batch.test.ts
+ * compares them), so acks, idempotent sequences, transactions and the broker's
+ * answers are unchanged; kafka-produce-request.ts puts this in kafkajs' place.
+ */
+
+/** One record as kafkajs hands it to its Produce request. */
+export interface BatchMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string | null | undefined | Array<Buffer | string>>;
+  timestamp?: string | number;
+}
+
+export interface PartitionData {
+  partition: number;
+  firstSequence?: number;
+  messages: BatchMessage[];
+}
+
+export interface ProduceBody {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  /** kafkajs passes the broker's id as a string (or -1 before it has one). */
+  producerId?: bigint | number | string;
+  producerEpoch?: number;
+  /** kafkajs' CompressionTypes: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+  compression?: number;
+  topicData: Array<{ topic: string; partitions: PartitionData[] }>;
+}
+
+/** Compresses a batch's records (kafkajs' codec registry, so the codecs a sink file registers apply). */
+export type CompressRecords = (compression: number, records: Buffer) => Promise<Buffer>;
+
+const MAGIC = 2;
+const TRANSACTIONAL = 0x10;
+/** attributes 2, lastOffsetDelta 4, firstTimestamp 8, maxTimestamp 8, producerId 8, producerEpoch 2, firstSequence 4, record count 4 */
+const CRC_COVERED_HEADER = 40;
+/** firstOffset 8, length 4, partitionLeaderEpoch 4, magic 1, crc 4 */
+const BATCH_PREFIX = 21;
+
+/** A partition's batch, sized but not yet written; compressed batches carry their compressed records. */
+interface PlannedBatch {
+  partition: number;
+  firstSequence: number;
+  messages: BatchMessage[];
+  sizes: number[];
+  timestampDeltas: number[];
+  headers: Array<Array<[string, Buffer | string | null]>>;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  compressed: Buffer | undefined;
+  bytes: number;
+}
+
+export async function encodeProduceBody(body: ProduceBody, compress: CompressRecords): Promise<Buffer> {
+  const compression = body.compression ?? 0;
+  const transactionalId = body.transactionalId ?? null;
+  const now = Date.now();
+  const topics: Array<{ topic: string; batches: PlannedBatch[] }> = [];
+  let total = nullableStringBytes(transactionalId) + 2 + 4 + 4;
+  for (const { topic, partitions } of body.topicData) {
+    const batches: PlannedBatch[] = [];
+    total += 2 + Buffer.byteLength(topic) + 4;
+    for (const data of partitions) {
+      const batch = planBatch(data, now);
+      if (compression !== 0) {
+        const records = Buffer.allocUnsafe(batch.bytes);
+        writeRecords(records, 0, batch);
+        batch.compressed = await compress(compression, records);
+        batch.bytes = batch.compressed.length;
+      }
+      batch.bytes += BATCH_PREFIX + CRC_COVERED_HEADER;
+      total += 4 + 4 + batch.bytes;
+      batches.push(batch);
+    }
+    topics.push({ topic, batches });
+  }
+
+  const b = Buffer.allocUnsafe(total);
+  let at = writeNullableString(b, 0, transactionalId);
+  at = b.writeInt16BE(body.acks, at);
+  at = b.writeInt32BE(body.timeout, at);
+  at = b.writeInt32BE(topics.length, at);
+  for (const { topic, batches } of topics) {
+    at = writeNullableString(b, at, topic);
+    at = b.writeInt32BE(batches.length, at);
+    for (const batch of batches) {
+      at = b.writeInt32BE(batch.partition, at);
+      at = b.writeInt32BE(batch.bytes, at);
+      at = writeBatch(b, at, batch, compression, transactionalId !== null, BigInt(body.producerId ?? -1), body.producerEpoch ?? 0);
+    }
+  }
+  if (at !== total) throw new Error(`Produce request: wrote ${at} bytes, sized ${total}`);
+  return b;
+}
+
+function planBatch(data: PartitionData, now: number): PlannedBatch {
+  const { messages } = data;
+  let firstTimestamp = Infinity;
+  let maxTimestamp = -Infinity;
+  for (const m of messages) {
+    if (m.timestamp == null) continue;
+    const t = Number(m.timestamp);
+    if (t < firstTimestamp) firstTimestamp = t;
+    if (t > maxTimestamp) maxTimestamp = t;
+  }
+  if (firstTimestamp === Infinity) firstTimestamp = maxTimestamp = now;
+  const sizes = new Array<number>(messages.length);
+  const timestampDeltas = new Array<number>(messages.length);
+  const headers = new Array<Array<[string, Buffer | string | null]>>(messages.length);
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const delta = (m.timestamp ? Number(m.timestamp) : now) - firstTimestamp;
+    const pairs = headerPairs(m.headers);
+    let size = 1 + varLongBytes(delta) + varLongBytes(i) + bytesFieldSize(m.key ?? null) + bytesFieldSize(m.value) + varLongBytes(pairs.length);
+    for (const [name, value] of pairs) size += bytesFieldSize(name) + bytesFieldSize(value);
+    sizes[i] = size;
+    timestampDeltas[i] = delta;
+    headers[i] = pairs;
+    bytes += varLongBytes(size) + size;
+  }
+  return { partition: data.partition, firstSequence: data.firstSequence ?? 0, messages, sizes, timestampDeltas, headers, firstTimestamp, maxTimestamp, compressed: undefined, bytes };
+}
+
+function headerPairs(headers: BatchMessage['headers']): Array<[string, Buffer | string | null]> {
+  const pairs: Array<[string, Buffer | string | null]> = [];
+  if (!headers) return pairs;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (Array.isArray(value)) for (const v of value) pairs.push([name, v]);
+    else pairs.push([name, value ?? null]);
+  }
+  return pairs;
+}
+
+function writeBatch(b: Buffer, at: number, batch: PlannedBatch, compression: number, transactional: boolean, producerId: bigint, producerEpoch: number): number {
+  at = b.writeBigInt64BE(0n, at); // firstOffset: the broker assigns offsets
+  at = b.writeInt32BE(batch.bytes - 12, at);
+  at = b.writeInt32BE(0, at); // partitionLeaderEpoch
+  at = b.writeInt8(MAGIC, at);
+  const crcAt = at;
+  at += 4;
+  at = b.writeInt16BE(compression | (transactional ? TRANSACTIONAL : 0), at);
+  at = b.writeInt32BE(batch.messages.length - 1, at);
+  at = b.writeBigInt64BE(BigInt(batch.firstTimestamp), at);
+  at = b.writeBigInt64BE(BigInt(batch.maxTimestamp), at);
+  at = b.writeBigInt64BE(producerId, at);
+  at = b.writeInt16BE(producerEpoch, at);
+  at = b.writeInt32BE(batch.firstSequence, at);
+  at = b.writeInt32BE(batch.messages.length, at);
+  at = batch.compressed ? at + batch.compressed.copy(b, at) : writeRecords(b, at, batch);
+  b.writeUInt32BE(crc32C(b, crcAt + 4, at), crcAt);
+  return at;
+}
+
+function writeRecords(b: Buffer, at: number, batch: PlannedBatch): number {
+  const { messages, sizes, timestampDeltas, headers } = batch;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    at = writeVarLong(b, at, sizes[i]);
+    b[at++] = 0; // record attributes: none defined
+    at = writeVarLong(b, at, timestampDeltas[i]);
+    at = writeVarLong(b, at, i);
+    at = writeBytesField(b, at, m.key ?? null);
+    at = writeBytesField(b, at, m.value);
+    const pairs = headers[i];
+    at = writeVarLong(b, at, pairs.length);
+    for (const [name, value] of pairs) {
+      at = writeBytesField(b, at, name);
+      at = writeBytesField(b, at, value);
+    }
+  }
+  return at;
+}
+
+function nullableStringBytes(s: string | null): number {
+  return 2 + (s === null ? 0 : Buffer.byteLength(s));
+}
+
+function writeNullableString(b: Buffer, at: number, s: string | null): number {
+  if (s === null) return b.writeInt16BE(-1, at);
+  const length = b.write(s, at + 2, 'utf8');
+  b.writeInt16BE(length, at);
+  return at + 2 + length;
+}
+
+function bytesFieldSize(v: Buffer | string | null): number {
+  if (v === null) return 1;
+  const n = typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+  return varLongBytes(n) + n;
+}
+
+function writeBytesField(b: Buffer, at: number, v: Buffer | string | null): number {
+  if (v === null) return writeVarLong(b, at, -1);
+  if (typeof v === 'string') {
+    const n = Buffer.byteLength(v);
+    at = writeVarLong(b, at, n);
+    return at + b.write(v, at, 'utf8');
+  }
+  at = writeVarLong(b, at, v.length);
+  return at + v.copy(b, at);
+}
+
+/** Zig-zag varint in plain numbers: exact to 2^52, far beyond any length or timestamp delta. */
+function zigZag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+function varLongBytes(v: number): number {
+  let n = 1;
+  for (let u = zigZag(v); u >= 0x80; u = Math.floor(u / 0x80)) n++;
+  return n;
+}
+
+function writeVarLong(b: Buffer, at: number, v: number): number {
+  let u = zigZag(v);
+  while (u >= 0x80) {
+    b[at++] = (u % 0x80) | 0x80;
+    u = Math.floor(u / 0x80);
+  }
+  b[at++] = u;
+  return at;
+}
+
+// CRC-32C (Castagnoli), slice-by-8: a record batch's checksum, over everything after the CRC field.
+const CRC_TABLES = Array.from({ length: 8 }, () => new Int32Array(256));
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  CRC_TABLES[0][n] = c;
+}
+for (let n = 0; n < 256; n++) for (let t = 1; t < 8; t++) CRC_TABLES[t][n] = (CRC_TABLES[t - 1][n] >>> 8) ^ CRC_TABLES[0][CRC_TABLES[t - 1][n] & 0xff];
+const [T0, T1, T2, T3, T4, T5, T6, T7] = CRC_TABLES;
+
+export function crc32C(b: Buffer, start: number, end: number): number {
+  let crc = -1;
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const a = crc ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+    crc = T7[a & 0xff] ^ T6[(a >>> 8) & 0xff] ^ T5[(a >>> 16) & 0xff] ^ T4[a >>> 24] ^ T3[b[i + 4]] ^ T2[b[i + 5]] ^ T1[b[i + 6]] ^ T0[b[i + 7]];
+  }
+  for (; i < end; i++) crc = T0[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
