@@ -17,9 +17,7 @@ import { useOwnProduceEncoding } from '../connectors/kafka/kafka-produce-request
 import { javaCompatiblePartitioner } from '../connectors/kafka/kafka-partitioner.ts';
 import { benchEvents, sinkRequests } from './kafka-clients-records.ts';
 
-/** `slotline`: kafkajs with the sink's own Produce encoding (kafka-produce-request.ts), as the sink runs it. */
-export const CLIENTS = ['kafkajs', 'slotline', 'platformatic'] as const;
-export type ClientName = (typeof CLIENTS)[number];
+import type { ClientName } from './kafka-clients-records.ts';
 
 export interface ClientSpec {
   client: ClientName;

@@ -16,6 +16,10 @@ import { lookup, numericMod, options, relation } from '../src/normalize/testing.
 import type { ChangeEvent } from '../src/types.ts';
 import { TABLE } from './workload.ts';
 
+/** `slotline`: kafkajs with the sink's own Produce encoding (kafka-produce-request.ts), as the sink runs it. */
+export const CLIENTS = ['kafkajs', 'slotline', 'platformatic'] as const;
+export type ClientName = (typeof CLIENTS)[number];
+
 /** The worker's topic for the table: topic_prefix `bench` (worker-process.ts). */
 export const TOPIC_PREFIX = 'bench';
 

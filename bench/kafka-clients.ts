@@ -20,8 +20,8 @@ import { compatibilityPartitioner, Producer, stringSerializer } from '@platforma
 import { Kafka, logLevel } from 'kafkajs';
 import { murmur2 } from '../connectors/kafka/kafka-partitioner.ts';
 import { startKafka } from '../test/harness/kafka.ts';
-import { CLIENTS, type ClientName, type ClientResult, type ClientSpec } from './kafka-clients-process.ts';
-import { benchEvents, sinkRequests } from './kafka-clients-records.ts';
+import type { ClientResult, ClientSpec } from './kafka-clients-process.ts';
+import { CLIENTS, benchEvents, sinkRequests, type ClientName } from './kafka-clients-records.ts';
 import { median } from './report.ts';
 import { workerNodeOptions } from './worker-driver.ts';
 
