@@ -15,9 +15,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { compressionType } from '../connectors/kafka/kafka-compression.ts';
 import { useOwnProduceEncoding } from '../connectors/kafka/kafka-produce-request.ts';
 import { javaCompatiblePartitioner } from '../connectors/kafka/kafka-partitioner.ts';
-import { benchEvents, sinkRequests } from './kafka-clients-records.ts';
-
-import type { ClientName } from './kafka-clients-records.ts';
+import { benchEvents, sinkRequests, type ClientName } from './kafka-clients-records.ts';
 
 export interface ClientSpec {
   client: ClientName;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:kafka-clients`: kafkajs, kafkajs with the sink's own Produce
- * encoding (`slotline`) and @platformatic/kafka on the same broker with the same records (issue 11: is the client what keeps the
- * Kafka sink from its targets?). The records are the sink's own bytes for the
+ * encoding (`slotline`) and @platformatic/kafka on the same broker with the
+ * same records (issue 11: is the client what keeps the Kafka sink from its
+ * targets?). The records are the sink's own bytes for the
  * benchmark's table (kafka-clients-records.ts), schemas on and off, no
  * compression and lz4; each client runs in a process of its own
  * (kafka-clients-process.ts), in alternating order, `--runs` times; the table

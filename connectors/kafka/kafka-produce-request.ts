@@ -14,16 +14,9 @@ import { encodeProduceBody, type CompressRecords, type ProduceBody } from './kaf
 
 const require = createRequire(import.meta.url);
 
+/** What we touch of kafkajs' table: a version's request keeps its apiKey, apiVersion and expectResponse; we replace encode. */
 interface KafkajsProduceTable {
-  versions: string[];
-  protocol: (args: { version: number }) => (body: ProduceBody) => { request: KafkajsRequest; response: unknown };
-}
-interface KafkajsRequest {
-  apiKey: number;
-  apiVersion: number;
-  apiName: string;
-  expectResponse: () => boolean;
-  encode: () => Promise<unknown>;
+  protocol: (args: { version: number }) => (body: ProduceBody) => { request: { encode: () => Promise<unknown> }; response: unknown };
 }
 type KafkajsEncoder = { buf: Buffer; offset: number };
 
