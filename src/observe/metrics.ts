@@ -8,7 +8,7 @@
  * several, each series also carries the source's name (`source`).
  * docs/operations.md explains each metric.
  */
-import { Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { ErrorKind } from '../errors.ts';
 import type { SlotMonitor } from './slot-monitor.ts';
 import { readiness } from './health.ts';
@@ -55,6 +55,7 @@ type Sample = (labels: Labels, value: number) => void;
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  preciseStartTime(registry);
   const registers = [registry];
   const sources: MetricsSource[] = [];
   const labelled = (source: MetricsSource, labels: Labels): Labels => (options.multi ? { source: source.name ?? '', ...labels } : labels);
@@ -233,4 +234,16 @@ export function serverWalEnd(telemetry: Telemetry): bigint {
 
 export function lagBytes(walEnd: bigint, position: bigint): number {
   return walEnd > position ? Number(walEnd - position) : 0;
+}
+
+/**
+ * prom-client rounds the process start time to whole seconds, so a worker
+ * killed and restarted within the same second showed the same start time and
+ * the restart (`changes(process_start_time_seconds[…])`) went unseen. The
+ * Java and Go clients export it to the millisecond; so do we.
+ */
+function preciseStartTime(registry: Registry): void {
+  const name = 'process_start_time_seconds';
+  registry.removeSingleMetric(name);
+  new Gauge({ name, help: 'Start time of the process since unix epoch in seconds.', registers: [registry] }).set(performance.timeOrigin / 1000);
 }
