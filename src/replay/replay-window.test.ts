@@ -81,4 +81,17 @@ describe('the replay window', () => {
     expect(errors.map((e) => e.message)).toEqual(['too old']);
     expect(passed).toEqual([]);
   });
+
+  it('is never done after an error, also at the keepalive past --to that follows it', () => {
+    // The server sends the window's transactions and then, in the same socket read, a
+    // keepalive at its end: a done window there made the refused replay exit 0.
+    const { window, errors, passed } = run(
+      { to: 500n, fromTimeMs: 0, checkFirst: () => new Error('too old') },
+      [['keepalive', 50n], ...tx(100n, 5, 1), ...tx(200n, 6, 2), ['keepalive', 500n], ['keepalive', 600n]],
+    );
+    expect(errors.map((e) => e.message)).toEqual(['too old']);
+    expect(passed).toEqual([]);
+    expect(window.isDone).toBe(false);
+    expect(window.lastPassedEnd).toBeNull();
+  });
 });

@@ -8,7 +8,7 @@
  * It also says when the window is done: at the first transaction (or
  * non-transactional message) at or past `to`, or at a keepalive whose
  * position is at or past `to` (the server has decoded every commit before
- * it). While that has not happened, the stream asks the server for a
+ * it). Once `checkFirst` has refused the stream, the window is never done. While that has not happened, the stream asks the server for a
  * keepalive every second, so the end is seen without writing to the WAL.
  */
 import type { Lsn } from '../lsn.ts';
@@ -132,7 +132,9 @@ export function createReplayWindow(options: ReplayWindowOptions): ReplayWindow {
         onMessage,
         onKeepalive(walEnd, replyRequested) {
           seen(walEnd);
-          if (!isDone && walEnd >= to) {
+          // A window that failed is never done: the keepalive that follows the refused
+          // transaction in the same socket read must not end the run as complete.
+          if (!isDone && !failed && walEnd >= to) {
             if (inTx) reachAtCommit = true;
             else reach();
           }

@@ -3,7 +3,8 @@
  * Each session starts from the confirmed position (never from the last
  * received one); after a loss the loop waits with backoff and starts again.
  * An operator error (a refused start, a frame that cannot be decoded) ends
- * the loop: reconnecting would meet it again.
+ * the loop, and is reported even when a stop began meanwhile: reconnecting
+ * would meet it again.
  */
 import type { Logger } from 'pino';
 import type { Checkpointer } from '../checkpoint/checkpointer.ts';
@@ -90,12 +91,13 @@ export function createStreamLoop(options: StreamLoopOptions): StreamLoop {
         await stream?.stop();
         stream = null;
         telemetry.streaming = false;
-        if (options.stopping()) break;
         if (errorKind(err) === 'operator') {
-          // e.g. a frame we cannot decode: reconnecting would read it again.
+          // e.g. a frame we cannot decode: reconnecting would read it again. Reported also
+          // when a stop began while this session ended: that stop must not swallow it.
           options.fail(err);
           break;
         }
+        if (options.stopping()) break;
         telemetry.state = 'reconnecting';
         telemetry.reconnects++;
         options.onLost();

@@ -74,8 +74,7 @@ export async function recordHistory(name: string, options: { rewind?: string } =
   const dir = dirname(configPath);
   const worker = await runInProcess(configPath);
   try {
-    // The rewind slot must hold the whole history: it sits before the first change. (A CI run once
-    // replayed none of it; this names the slot's position should that come back.)
+    // The rewind slot must hold the whole history: it sits before the first change.
     const [{ historyStart }] = await db.sql('SELECT pg_current_wal_lsn()::text AS "historyStart"');
     const created = await slotState(db, slot);
     expect(created.rewind !== null && parseLsn(created.rewind) <= parseLsn(historyStart), `rewind slot at ${created.rewind}, history from ${historyStart}`).toBe(true);
