@@ -10,7 +10,7 @@
  * First, without servers, what an unwrap + mask pair costs per row (./transforms.ts).
  * See docs/benchmark.md for what each figure means.
  *
- *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 920] [--no-kafka] [--no-debezium] [--no-redis] [--no-es] [--no-snapshot] [--only kafka,null]
+ *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 920] [--no-kafka] [--no-debezium] [--no-kafka-warmup] [--no-redis] [--no-es] [--no-snapshot] [--only kafka,null]
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
 import { startRedis, type RedisServer } from '../test/harness/redis.ts';
 import { drainWithRecvlogical } from './recvlogical.ts';
 import { drainWithDebezium, type DebeziumDrain } from './debezium.ts';
+import { warmUpKafka } from './kafka-warmup.ts';
 import { formatHttpCost, formatKafkaTargets, formatTable, writeReport, type BenchReport, type ContenderResult, type PhaseResult } from './report.ts';
 import { startWorkerProcess, type WorkerResult } from './worker-driver.ts';
 import { formatTransformCost, measureTransforms } from './transforms.ts';
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     'live-rate': { type: 'string' },
     'no-kafka': { type: 'boolean', default: false },
     'no-debezium': { type: 'boolean', default: false },
+    'no-kafka-warmup': { type: 'boolean', default: false },
     'no-snapshot': { type: 'boolean', default: false },
     only: { type: 'string' },
     'no-redis': { type: 'boolean', default: false },
@@ -51,7 +53,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-debezium] [--no-redis] [--no-es] [--no-snapshot] [--only <contender,…>]');
+  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-debezium] [--no-kafka-warmup] [--no-redis] [--no-es] [--no-snapshot] [--only <contender,…>]');
   process.exit(0);
 }
 const sizes = { ...(args.quick ? SIZES.quick : SIZES.default) };
@@ -92,6 +94,10 @@ async function main(): Promise<void> {
     };
     log(formatTransformCost(report.transforms!));
     const bench = await prepare(server!);
+    if (kafka && !args['no-kafka-warmup']) {
+      const warm = await warmUpKafka(kafka.brokers, args.quick ? 100 : 300);
+      log(`Kafka broker warmed up: ${warm.requests} produce requests of ~1 MB in ${warm.seconds.toFixed(1)} s (its JIT compiles the produce path before anything is measured)`);
+    }
     for (let run = 1; run <= runs; run++) {
       report.phases.push(await backlogPhase(bench, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
       report.phases.push(await backlogPhase(bench, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
