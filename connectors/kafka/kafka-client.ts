@@ -4,7 +4,9 @@
  * level.
  */
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Kafka, logLevel, type ISocketFactory, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSinkConfig } from './kafka-config.ts';
 import { useOwnProduceEncoding } from './kafka-produce-request.ts';
@@ -18,6 +20,7 @@ export function createKafkaClient(config: KafkaSinkConfig, logger: Logger): Kafk
     sasl: saslOptions(config.sasl),
     requestTimeout: config.request_timeout_ms,
     connectionTimeout: Math.min(config.request_timeout_ms, 10_000),
+    socketFactory: noDelaySocket,
     logLevel: logLevel.WARN,
     // The client's own lines (one per failed connection attempt, retry and
     // response error: a dozen before a single failed write) go to our debug
@@ -33,6 +36,23 @@ export function createKafkaClient(config: KafkaSinkConfig, logger: Logger): Kafk
     },
   });
 }
+
+const KEEP_ALIVE_DELAY_MS = 60_000;
+
+/**
+ * kafkajs' own socket factory, plus TCP_NODELAY, as the Java client sets it.
+ * Without it Nagle's algorithm held the last partial segment of a request
+ * until the broker's delayed ACK came: 25–60 ms for a write of a few dozen
+ * records at 5 000 rows/s, which set the live p99 (docs/benchmark.md).
+ */
+export const noDelaySocket: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl
+    ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+    : net.connect({ host, port }, onConnect);
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
+  return socket;
+};
 
 function sslOptions(ssl: KafkaSinkConfig['ssl']) {
   if (!ssl || ssl === true) return ssl;
