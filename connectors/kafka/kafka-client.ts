@@ -4,8 +4,7 @@
  * level.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
-import tls from 'node:tls';
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type ISocketFactory, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSinkConfig } from './kafka-config.ts';
@@ -37,7 +36,9 @@ export function createKafkaClient(config: KafkaSinkConfig, logger: Logger): Kafk
   });
 }
 
-const KEEP_ALIVE_DELAY_MS = 60_000;
+const require = createRequire(import.meta.url);
+/** kafkajs' default factory (plain or TLS, SNI for host names, keep-alive), the one it uses without a socketFactory. */
+const kafkajsSocket = (require('kafkajs/src/network/socketFactory.js') as () => ISocketFactory)();
 
 /**
  * kafkajs' own socket factory, plus TCP_NODELAY, as the Java client sets it.
@@ -45,12 +46,9 @@ const KEEP_ALIVE_DELAY_MS = 60_000;
  * until the broker's delayed ACK came: 25–60 ms for a write of a few dozen
  * records at 5 000 rows/s, which set the live p99 (docs/benchmark.md).
  */
-export const noDelaySocket: ISocketFactory = ({ host, port, ssl, onConnect }) => {
-  const socket = ssl
-    ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
-    : net.connect({ host, port }, onConnect);
+export const noDelaySocket: ISocketFactory = (args) => {
+  const socket = kafkajsSocket(args);
   socket.setNoDelay(true);
-  socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
   return socket;
 };
 

@@ -8,8 +8,9 @@
  * It also says when the window is done: at the first transaction (or
  * non-transactional message) at or past `to`, or at a keepalive whose
  * position is at or past `to` (the server has decoded every commit before
- * it). Once `checkFirst` has refused the stream, the window is never done. While that has not happened, the stream asks the server for a
- * keepalive every second, so the end is seen without writing to the WAL.
+ * it). Once `checkFirst` has refused the stream, the window is never done.
+ * While it is not done, the stream asks the server for a keepalive every
+ * second, so the end is seen without writing to the WAL.
  */
 import type { Lsn } from '../lsn.ts';
 import type { ReplicationHandlers, ReplicationStream } from '../source/replication-stream.ts';

@@ -26,7 +26,10 @@ beforeAll(async () => {
 afterAll(async () => {
   // A walsender outlives its client for a moment: drop each slot once it is free.
   for (const slot of slots.keys()) {
-    await eventually(async () => (await db.sql('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]).then(() => db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]))).length === 0, 30_000, `slot ${slot} dropped`);
+    await eventually(async () => {
+      await db.sql('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
+      return (await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).length === 0;
+    }, 30_000, `slot ${slot} dropped`);
   }
 });
 
