@@ -118,4 +118,29 @@ describe('Produce request body', () => {
     }
     expect((await produceTable.protocol({ version: 2 })({ ...body, topicData: [] }).request.encode()).buffer.equals(v2Before)).toBe(true);
   });
+
+  it('kafkajs frames our body in the room left in front of it: the same bytes, one buffer', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    useOwnProduceEncoding();
+    const createRequest = require('kafkajs/src/protocol/request.js') as (a: { correlationId: number; clientId: string; request: unknown }) => Promise<{ buffer: Buffer }>;
+    const body = cases[5][1];
+    const expectedBody = await encodeProduceBody(body, compress);
+    for (const clientId of ['slotline', 'ß'.repeat(200)]) {
+      const { request } = produceTable.protocol({ version: 7 })(body);
+      let encoded: { buf: Buffer } | undefined;
+      const encode = async () => (encoded = (await request.encode()) as unknown as { buf: Buffer; buffer: Buffer });
+      const framed = (await createRequest({ correlationId: 42, clientId, request: { ...request, encode } })).buffer;
+      const header = Buffer.alloc(10);
+      header.writeInt16BE(0, 0); // apiKey Produce
+      header.writeInt16BE(7, 2);
+      header.writeInt32BE(42, 4);
+      header.writeInt16BE(Buffer.byteLength(clientId), 8);
+      const payload = Buffer.concat([header, Buffer.from(clientId), expectedBody]);
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(payload.length);
+      expect(framed.equals(Buffer.concat([size, payload]))).toBe(true);
+      // A clientId of 400 bytes does not fit the room: kafkajs copies, as it always did.
+      expect(framed.buffer === encoded!.buf.buffer).toBe(clientId === 'slotline');
+    }
+  });
 });

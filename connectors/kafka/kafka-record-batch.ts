@@ -63,7 +63,12 @@ interface PlannedBatch {
   bytes: number;
 }
 
-export async function encodeProduceBody(body: ProduceBody, compress: CompressRecords): Promise<Buffer> {
+/**
+ * The request body, one buffer of `place(bytes)`: by default a new one; the
+ * sink's is a view into a buffer it reuses, with room in front for the
+ * framing (kafka-produce-request.ts).
+ */
+export async function encodeProduceBody(body: ProduceBody, compress: CompressRecords, place: (bytes: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
   const compression = body.compression ?? 0;
   const transactionalId = body.transactionalId ?? null;
   const now = Date.now();
@@ -87,7 +92,7 @@ export async function encodeProduceBody(body: ProduceBody, compress: CompressRec
     topics.push({ topic, batches });
   }
 
-  const b = Buffer.allocUnsafe(total);
+  const b = place(total);
   let at = writeNullableString(b, 0, transactionalId);
   at = b.writeInt16BE(body.acks, at);
   at = b.writeInt32BE(body.timeout, at);

@@ -33,7 +33,7 @@ import { compressionType } from './kafka-compression.ts';
 import { classifyKafkaError } from './kafka-errors.ts';
 import { createExactlyOnceWriter, type SendRequests } from './kafka-exactly-once.ts';
 import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
-import { createKafkaMessages } from './kafka-records.ts';
+import { createKafkaMessages, createRecordBytes } from './kafka-records.ts';
 import { createTopicNamer } from './kafka-topics.ts';
 
 /**
@@ -84,36 +84,50 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     for (const t of missing) knownTopics.add(t);
   };
 
-  const toMessages = createKafkaMessages({ headers: config.headers, schemasEnable, tombstones });
+  const recordBytes = createRecordBytes();
+  const toMessages = createKafkaMessages({ headers: config.headers, schemasEnable, tombstones, recordBytes });
 
   /**
    * The records of `events` as produce requests of at most MAX_REQUEST_BYTES, in
    * order, each built when the previous one is sent: a write's records are not
    * all held at once (2048 events with schemas are ~9 MB), and the same events
-   * always give the same requests.
+   * always give the same requests. The sender asks for the next request only
+   * once the broker acknowledged the last one, and from then on the bytes of
+   * the events wholly in it are written again (RecordBytes.release).
    */
   const buildRequests = function* (events: readonly ChangeEvent[]): Generator<TopicMessages[]> {
     let byTopic = new Map<string, Message[]>();
     let requestBytes = 0;
     const one: Message[] = [];
-    for (const event of events) {
-      const topic = topicOf(event);
-      one.length = 0;
-      toMessages(event, one);
-      for (const message of one) {
-        const bytes = messageBytes(message);
-        if (requestBytes > 0 && requestBytes + bytes > MAX_REQUEST_BYTES) {
-          yield topicMessagesOf(byTopic);
-          byTopic = new Map();
-          requestBytes = 0;
+    let sent = false;
+    try {
+      for (const event of events) {
+        const topic = topicOf(event);
+        // An event's records may fall into two requests (a delete's tombstone shares its key's bytes).
+        const eventStart = recordBytes.position();
+        one.length = 0;
+        toMessages(event, one);
+        for (const message of one) {
+          const bytes = messageBytes(message);
+          if (requestBytes > 0 && requestBytes + bytes > MAX_REQUEST_BYTES) {
+            yield topicMessagesOf(byTopic);
+            recordBytes.release(eventStart);
+            byTopic = new Map();
+            requestBytes = 0;
+          }
+          let messages = byTopic.get(topic);
+          if (!messages) byTopic.set(topic, (messages = []));
+          messages.push(message);
+          requestBytes += bytes;
         }
-        let messages = byTopic.get(topic);
-        if (!messages) byTopic.set(topic, (messages = []));
-        messages.push(message);
-        requestBytes += bytes;
       }
+      yield topicMessagesOf(byTopic);
+      recordBytes.release(recordBytes.position());
+      sent = true;
+    } finally {
+      // A send failed (the sender stopped asking): its records' bytes must stay as they are.
+      if (!sent) recordBytes.forget();
     }
-    yield topicMessagesOf(byTopic);
   };
 
   const sendRequests: SendRequests = async (requests, sendBatch) => {
