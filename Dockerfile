@@ -34,7 +34,10 @@ ENV NODE_ENV=production
 # full collections of the old space that the external memory forces (147 in
 # one 200 000-row drain). Measured (docs/benchmark.md): the Kafka sink's CPU
 # per row -20 to -30 %, its peak RSS -60 to -100 MiB. bench/worker-driver.ts
-# runs its workers with these options too.
+# runs its workers with these options too. How far the old generation grows
+# between full collections is set by the command itself, in and out of the
+# image (src/runtime/heap-growth.ts; SLOTLINE_HEAP_GROWING_PERCENT): Node
+# refuses that flag here.
 ENV NODE_OPTIONS=--max-semi-space-size=8
 # config/slotline.yaml listens here: /metrics, /healthz, /readyz, /status and the status page.
 ENV SLOTLINE_HTTP_LISTEN=0.0.0.0:9187

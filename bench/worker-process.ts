@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sinkConfigSchemas } from '../connectors/index.ts';
 import { loadConfig } from '../src/config/load-config.ts';
+import { limitHeapGrowth } from '../src/runtime/heap-growth.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { startWorker } from '../src/runtime/worker.ts';
 import type { Sink } from '../src/sink.ts';
@@ -73,6 +74,8 @@ function measuredSink(inner: Sink | null, onAck: (events: ChangeEvent[]) => void
 }
 
 async function main(): Promise<void> {
+  // As the `slotline` command does before any command (src/cli/main.ts).
+  limitHeapGrowth();
   const baseline = await memory();
   const dir = await mkdtemp(join(tmpdir(), 'slotline-bench-'));
   const config = await loadConfig(await writeConfigFiles(dir), { sinkTypes: sinkConfigSchemas(), env: { BENCH_DATABASE_URL: spec.url } });

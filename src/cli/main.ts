@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describeError, SlotlineError } from '../errors.ts';
+import { limitHeapGrowth } from '../runtime/heap-growth.ts';
 import { version } from '../version.ts';
 import { commandHelp, commands, type OptionValues } from './commands.ts';
 import { EXIT_CODES_TEXT, EXIT_OK, EXIT_USAGE, exitCodeFor, UsageError } from './exit-codes.ts';
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   try {
+    limitHeapGrowth();
     return await command.run(values);
   } catch (err) {
     if (err instanceof UsageError) {
