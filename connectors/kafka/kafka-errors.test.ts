@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
-import { classifyKafkaError } from './kafka-errors.ts';
+import { classifyKafkaError, takenOver } from './kafka-errors.ts';
 
 // Error *values* from kafkajs itself, not a stand-in for the broker: the broker
 // cases are exercised end to end in test/kafka/*.test.ts.
@@ -32,5 +32,26 @@ describe('classifyKafkaError', () => {
   it('looks through NumberOfRetriesExceeded to the broker error', () => {
     const wrapped = new KafkaJSNumberOfRetriesExceeded(protocol('TOPIC_AUTHORIZATION_FAILED'), { retryCount: 5, retryTime: 100 });
     expect(classifyKafkaError(wrapped, 'send').kind).toBe('operator');
+  });
+});
+
+describe('takenOver (a newer producer has our transactional id)', () => {
+  it.each([
+    ['PRODUCER_FENCED (code 90, newer than kafkajs)', new KafkaJSProtocolError({ type: 'UNKNOWN', message: 'There is a newer producer with the same transactionalId', code: 90, retriable: false } as any)],
+    ['INVALID_PRODUCER_EPOCH', protocol('INVALID_PRODUCER_EPOCH')],
+    ['CONCURRENT_TRANSACTIONS through every retry', new KafkaJSNumberOfRetriesExceeded(protocol('CONCURRENT_TRANSACTIONS'), { retryCount: 8, retryTime: 2000 })],
+  ])('%s: stop with the fenced hint', (_name, err) => {
+    const stop = takenOver(err, 'writing 3 events in a Kafka transaction');
+    expect(stop?.kind).toBe('operator');
+    expect(stop?.message).toMatch(/^writing 3 events in a Kafka transaction: /);
+    expect(stop?.hint).toMatch(/fenced this one/);
+  });
+
+  it.each([
+    ['a lost connection', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092')],
+    ['NOT_LEADER_OR_FOLLOWER', protocol('NOT_LEADER_OR_FOLLOWER')],
+    ['no error (an abort that went through)', null],
+  ])('%s: not taken over', (_name, err) => {
+    expect(takenOver(err, 'writing')).toBeNull();
   });
 });

@@ -69,6 +69,25 @@ export function classifyKafkaError(err: unknown, what: string, write?: WriteCont
 }
 
 /**
+ * Whether the coordinator of our transactional id has given it to a newer
+ * producer: it fenced this one (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH), or
+ * it kept answering CONCURRENT_TRANSACTIONS through every retry, as it does
+ * while it aborts our transaction for a newer producer's InitProducerId (our
+ * own commit's markers take milliseconds). A writer that opened a producer
+ * again after that would fence the newer one in turn: a zombie taking its id
+ * back. Returns the error to stop with, or null.
+ */
+export function takenOver(err: unknown, what: string): OperatorError | null {
+  const root = rootCause(err);
+  const type: string | undefined = root?.code === 90 ? 'PRODUCER_FENCED' : root?.type;
+  if (type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') return new OperatorError(`${what}: ${root.message}`, { cause: err, hint: FENCED_HINT });
+  if (type === 'CONCURRENT_TRANSACTIONS') {
+    return new OperatorError(`${what}: the transaction coordinator kept answering CONCURRENT_TRANSACTIONS, as it does while another producer with this transactional_id starts`, { cause: err, hint: FENCED_HINT });
+  }
+  return null;
+}
+
+/**
  * The broker has no topic of a write. With create_topics on, it is one we have
  * just created and the broker does not list yet (KRaft propagates metadata
  * asynchronously, and kafkajs' createTopics with waitForLeaders gives up on

@@ -14,7 +14,10 @@
  *   the write that holds its commit.
  * - Any failure: the Kafka transaction is aborted (best effort), the producer
  *   is dropped, and the next attempt starts a new one, re-reading the
- *   checkpoint first: a commit whose answer was lost is not repeated. If the
+ *   checkpoint first: a commit whose answer was lost is not repeated. Unless
+ *   the failure or the abort says a newer producer has our transactional id
+ *   (kafka-errors.ts, takenOver): then the sink stops, as a zombie must,
+ *   instead of fencing the newer one by starting again. If the
  *   aborted transaction held chunks of earlier writes, the write cannot be
  *   retried alone: the sink stops, and a restart resumes from the checkpoint.
  * - Snapshot reads (op r) are not transactions of the slot: they are written,
@@ -27,6 +30,7 @@ import { formatLsn, type Lsn } from '../../src/lsn.ts';
 import type { WriteInfo } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
 import { checkpointMessage, ensureCheckpointTopic, readCheckpoint } from './kafka-checkpoint.ts';
+import { takenOver } from './kafka-errors.ts';
 
 export interface ExactlyOnceOptions {
   kafka: Kafka;
@@ -97,14 +101,16 @@ export function createExactlyOnceWriter(options: ExactlyOnceOptions): ExactlyOnc
     return fresh;
   };
 
-  /** After a failure: abort what is open, drop the producer; the next write opens a new one. */
-  const reset = async (): Promise<void> => {
+  /** After a failure: abort what is open, drop the producer; the next write opens a new one. Returns the abort's error, if any. */
+  const reset = async (): Promise<unknown> => {
     const [old, tx] = [producer, transaction];
     producer = null;
     transaction = null;
     spansWrites = false;
-    await tx?.abort().catch(() => undefined);
+    let abortError: unknown = null;
+    await tx?.abort().catch((err: unknown) => (abortError = err));
     await old?.disconnect().catch(() => undefined);
+    return abortError;
   };
 
   return {
@@ -137,8 +143,12 @@ export function createExactlyOnceWriter(options: ExactlyOnceOptions): ExactlyOnc
         checkpoint = end;
       } catch (err) {
         const lostChunks = spansWrites;
-        await reset();
-        const classified = options.classify(err, `writing ${events.length} events in a Kafka transaction`);
+        const abortError = await reset();
+        const what = `writing ${events.length} events in a Kafka transaction`;
+        // Fenced, by the failure itself or by the abort of a retryable one: stop, never open a producer again.
+        const fenced = takenOver(err, what) ?? takenOver(abortError, what);
+        if (fenced) throw fenced;
+        const classified = options.classify(err, what);
         if (lostChunks && classified.kind === 'retryable') {
           throw new OperatorError(`${classified.message}; the aborted Kafka transaction held part of a Postgres transaction written earlier, so this write cannot be retried alone`, {
             cause: err,
