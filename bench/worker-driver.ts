@@ -25,6 +25,11 @@ export interface WorkerSpec {
   snapshot?: boolean;
   /** Row changes to wait for; null until the driver sends `expect` (the live phase). */
   expectedEvents: number | null;
+  /**
+   * The live phase: latencies go to `warmupLatency` until the driver sends
+   * `measureFrom`, and from then on those of changes committed before it.
+   */
+  warmup?: boolean;
 }
 
 export interface WorkerResult {
@@ -42,8 +47,10 @@ export interface WorkerResult {
   startupSeconds: number;
   /** CPU time (user + system) of the process over `seconds`. */
   cpuSeconds: number;
-  /** Commit (`source.ts_us`) → sink acknowledgement, per event. */
+  /** Commit (`source.ts_us`) → sink acknowledgement, per event (with `warmup`: per event committed after `measureFrom`). */
   latency: LatencySummary | null;
+  /** With `warmup`: the same for the changes committed before `measureFrom`, the worker's first seconds included. */
+  warmupLatency?: LatencySummary | null;
   /** VmRSS after loading the code, before startWorker(). */
   baselineRssBytes: number;
   /** VmHWM: the process's peak resident set. */
@@ -53,7 +60,7 @@ export interface WorkerResult {
 }
 
 export type WorkerMessage = { type: 'started' } | { type: 'done'; result: WorkerResult } | { type: 'failed'; error: string };
-export type DriverMessage = { type: 'expect'; events: number };
+export type DriverMessage = { type: 'expect'; events: number } | { type: 'measureFrom'; epochUs: number };
 
 export interface WorkerHandle {
   /** Resolves once the worker streams (its run() was called). */
@@ -61,6 +68,8 @@ export interface WorkerHandle {
   /** Resolves with the figures once `expectedEvents` row changes were acknowledged. */
   result: Promise<WorkerResult>;
   expect(events: number): void;
+  /** With `warmup`: count the latency of changes committed from now on. */
+  measureFromNow(): void;
   /** SIGKILL; for cleaning up after a failure elsewhere. */
   kill(): void;
 }
@@ -129,6 +138,7 @@ export function startWorkerProcess(spec: WorkerSpec): WorkerHandle {
     started: startedOrFailed,
     result,
     expect: (events) => child.send({ type: 'expect', events } satisfies DriverMessage),
+    measureFromNow: () => child.send({ type: 'measureFrom', epochUs: (performance.timeOrigin + performance.now()) * 1000 } satisfies DriverMessage),
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },

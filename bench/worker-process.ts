@@ -83,6 +83,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log.level);
 
   const latency = createLatencyHistogram();
+  const warmupLatency = spec.warmup ? createLatencyHistogram() : null;
+  /** With spec.warmup: changes committed from here on (µs since the epoch) are measured; Infinity until the driver says. */
+  let measureFromUs = spec.warmup ? Infinity : 0;
   let expected = spec.expectedEvents;
   let acked = 0;
   let firstAckUs = 0;
@@ -104,7 +107,8 @@ async function main(): Promise<void> {
       }
       if (event.op !== 'c' && event.op !== 'u' && event.op !== 'd') continue;
       acked++;
-      latency.record(at - Number(event.source.ts_us));
+      const committedUs = Number(event.source.ts_us);
+      (committedUs >= measureFromUs ? latency : warmupLatency!).record(at - committedUs);
     }
     if (firstAckUs === 0 && acked > 0) firstAckUs = at;
     lastAckUs = at;
@@ -114,6 +118,8 @@ async function main(): Promise<void> {
     if (message.type === 'expect') {
       expected = message.events;
       checkDone();
+    } else if (message.type === 'measureFrom') {
+      measureFromUs = message.epochUs;
     }
   });
 
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
     startupSeconds: (runningUs - startedUs) / 1e6,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     latency: latency.summary(),
+    ...(warmupLatency ? { warmupLatency: warmupLatency.summary() } : {}),
     baselineRssBytes: baseline.rss,
     peakRssBytes: (await memory()).peak,
     peakInFlightBytes: stats.peakInFlightBytes,
