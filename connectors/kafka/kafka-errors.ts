@@ -42,6 +42,11 @@ export function rootCause(err: any): any {
   return e;
 }
 
+/** The broker's error type of a root cause; kafkajs 2.2.4 predates PRODUCER_FENCED (code 90), which newer brokers send. */
+function protocolType(root: any): string | undefined {
+  return root?.code === 90 ? 'PRODUCER_FENCED' : root?.type;
+}
+
 /** What a write knows about an error's likely topics. */
 export interface WriteContext {
   /** Topics of the write, the ones not written before first. */
@@ -52,8 +57,7 @@ export interface WriteContext {
 
 export function classifyKafkaError(err: unknown, what: string, write?: WriteContext): SlotlineError {
   const root = rootCause(err);
-  // kafkajs 2.2.4 predates PRODUCER_FENCED (error code 90), which newer brokers send.
-  const type: string | undefined = root?.code === 90 ? 'PRODUCER_FENCED' : root?.type;
+  const type = protocolType(root);
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION' && write) return missingTopic(err, what, write);
   const message = `${what}: ${root?.message ?? String(err)}`;
   if (type && OPERATOR_TYPES[type]) return new OperatorError(message, { cause: err, hint: OPERATOR_TYPES[type], permanent: PERMANENT_TYPES.has(type) });
@@ -79,7 +83,7 @@ export function classifyKafkaError(err: unknown, what: string, write?: WriteCont
  */
 export function takenOver(err: unknown, what: string): OperatorError | null {
   const root = rootCause(err);
-  const type: string | undefined = root?.code === 90 ? 'PRODUCER_FENCED' : root?.type;
+  const type = protocolType(root);
   if (type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') return new OperatorError(`${what}: ${root.message}`, { cause: err, hint: FENCED_HINT });
   if (type === 'CONCURRENT_TRANSACTIONS') {
     return new OperatorError(`${what}: the transaction coordinator kept answering CONCURRENT_TRANSACTIONS, as it does while another producer with this transactional_id starts`, { cause: err, hint: FENCED_HINT });
