@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Kafka, logLevel, type ISocketFactory, type SASLOptions } from 'kafkajs';
+import type { ISocketFactory, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSinkConfig } from './kafka-config.ts';
 import { useOwnProduceEncoding } from './kafka-produce-request.ts';
+import { Kafka, logLevel } from './kafkajs.ts';
 
 export function createKafkaClient(config: KafkaSinkConfig, logger: Logger): Kafka {
   useOwnProduceEncoding();

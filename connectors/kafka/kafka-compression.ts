@@ -20,9 +20,9 @@
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import kafkajs, { CompressionTypes } from 'kafkajs';
 import { OperatorError } from '../../src/errors.ts';
 import type { Compression } from './kafka-config.ts';
+import { CompressionCodecs, CompressionTypes } from './kafkajs.ts';
 
 
 type ZstdCodec = { compress: (data: Buffer) => Promise<Buffer>; decompress: (data: Buffer) => Promise<Buffer> };
@@ -109,7 +109,7 @@ export function registerCompressionCodecs(): void {
   if (registered) return;
   registered = true;
   // A CommonJS export Node's ES module loader does not see by name.
-  const codecs = kafkajs.CompressionCodecs as unknown as Record<number, unknown>;
+  const codecs = CompressionCodecs as unknown as Record<number, unknown>;
   codecs[CompressionTypes.Snappy] = codec(xerialSnappy, unxerialSnappy);
   codecs[CompressionTypes.LZ4] = codec(
     async (data) => (lz4 ?? (await loadNative('lz4-napi'))).compressFrame(data),

@@ -23,7 +23,7 @@
  *   runner retries a write after a failure, requests already acknowledged are
  *   not sent again.
  */
-import { CompressionTypes, type Message, type Producer, type ProducerConfig, type TopicMessages } from 'kafkajs';
+import type { Message, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
 import { SlotlineError } from '../../src/errors.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
@@ -35,6 +35,7 @@ import { createExactlyOnceWriter, type SendRequests } from './kafka-exactly-once
 import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
 import { createKafkaMessages, createRecordBytes } from './kafka-records.ts';
 import { createTopicNamer } from './kafka-topics.ts';
+import { CompressionTypes } from './kafkajs.ts';
 
 /**
  * Most record bytes (keys, values, headers, per-record overhead) in one produce
