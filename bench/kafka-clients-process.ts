@@ -9,10 +9,10 @@
  * allocating functions instead.
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { compatibilityPartitioner, Producer, stringSerializer } from '@platformatic/kafka';
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import { compressionType } from '../connectors/kafka/kafka-compression.ts';
+import type { Message } from 'kafkajs';
 import { useOwnProduceEncoding } from '../connectors/kafka/kafka-produce-request.ts';
 import { javaCompatiblePartitioner } from '../connectors/kafka/kafka-partitioner.ts';
 import { benchEvents, sinkRequests, type ClientName } from './kafka-clients-records.ts';
@@ -48,6 +48,10 @@ type Send = (messages: Message[]) => Promise<void>;
 
 async function connect(spec: ClientSpec): Promise<{ send: Send; close: () => Promise<void> }> {
   if (spec.client !== 'platformatic') {
+    // slotline's client is kafkajs as the sink loads it (connectors/kafka/kafkajs.ts);
+    // the kafkajs client is kafkajs as published, loaded first so that kafkajs.ts leaves it be.
+    const { Kafka, logLevel } = spec.client === 'slotline' ? await import('../connectors/kafka/kafkajs.ts') : createRequire(import.meta.url)('kafkajs') as typeof import('kafkajs');
+    const { compressionType } = await import('../connectors/kafka/kafka-compression.ts');
     if (spec.client === 'slotline') useOwnProduceEncoding();
     const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: spec.brokers, logLevel: logLevel.ERROR });
     const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });

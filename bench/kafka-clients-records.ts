@@ -9,7 +9,7 @@
  */
 import type { Message } from 'kafkajs';
 import { createKafkaMessages } from '../connectors/kafka/kafka-records.ts';
-import { MAX_REQUEST_BYTES, messageBytes } from '../connectors/kafka/kafka-sink.ts';
+import { MAX_REQUEST_BYTES, messageBytes } from '../connectors/kafka/kafka-requests.ts';
 import { normalizeDelete, normalizeInsert, normalizeUpdate, type EventContext } from '../src/normalize/change-events.ts';
 import { buildTableModel } from '../src/normalize/table-model.ts';
 import { lookup, numericMod, options, relation } from '../src/normalize/testing.ts';

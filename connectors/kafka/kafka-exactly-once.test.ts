@@ -5,7 +5,8 @@ import { kafkaBrokers, uniqueName } from '../../test/harness/context.ts';
 import { OperatorError } from '../../src/errors.ts';
 import type { ChangeEvent } from '../../src/types.ts';
 import { classifyKafkaError } from './kafka-errors.ts';
-import { committedBefore, createExactlyOnceWriter, type SendRequests } from './kafka-exactly-once.ts';
+import { committedBefore, createExactlyOnceWriter } from './kafka-exactly-once.ts';
+import type { SendRequests } from './kafka-requests.ts';
 
 const event = (op: string, lsn: bigint, commitLsn: bigint) => ({ op, lsn, commitLsn }) as ChangeEvent;
 
@@ -40,10 +41,10 @@ describe('a writer whose transactional id a newer producer took (real broker)', 
     try {
       await writer.start();
       const send: SendRequests = async (requests, sendBatch) => {
-        for (const topicMessages of requests) await sendBatch({ acks: -1, topicMessages });
+        for (const { topicMessages } of requests) await sendBatch({ acks: -1, topicMessages });
       };
       const events = [event('c', 0x100n, 0x100n)];
-      const messages = (value: string) => [[{ topic, messages: [{ key: 'k', value }] }]];
+      const messages = (value: string) => [{ topicMessages: [{ topic, messages: [{ key: 'k', value }] }], acknowledged: () => undefined }];
       // Part of a Postgres transaction: the Kafka transaction stays open, with a partition in it.
       await writer.write(events, { commits: [] }, () => messages('first half'), send);
 

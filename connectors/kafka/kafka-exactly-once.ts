@@ -23,7 +23,7 @@
  * - Snapshot reads (op r) are not transactions of the slot: they are written,
  *   never skipped (at least once, like the non-transactional sink).
  */
-import type { Kafka, Producer, ProducerBatch, ProducerConfig, TopicMessages, Transaction } from 'kafkajs';
+import type { Kafka, Producer, ProducerConfig, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { OperatorError, type SlotlineError } from '../../src/errors.ts';
 import { formatLsn, type Lsn } from '../../src/lsn.ts';
@@ -31,6 +31,7 @@ import type { WriteInfo } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
 import { checkpointMessage, ensureCheckpointTopic, readCheckpoint } from './kafka-checkpoint.ts';
 import { takenOver } from './kafka-errors.ts';
+import type { ProduceRequest, SendRequests } from './kafka-requests.ts';
 
 export interface ExactlyOnceOptions {
   kafka: Kafka;
@@ -45,12 +46,9 @@ export interface ExactlyOnceOptions {
   classify(err: unknown, what: string): SlotlineError;
 }
 
-/** Sends a write's produce requests in order through `sendBatch` (the sink's acks, timeout and compression). */
-export type SendRequests = (requests: Iterable<TopicMessages[]>, sendBatch: (batch: ProducerBatch) => Promise<unknown>) => Promise<void>;
-
 export interface ExactlyOnceWriter {
   start(): Promise<void>;
-  write(events: ChangeEvent[], info: WriteInfo, build: (events: ChangeEvent[]) => Iterable<TopicMessages[]>, sendRequests: SendRequests): Promise<void>;
+  write(events: ChangeEvent[], info: WriteInfo, build: (events: ChangeEvent[]) => Iterable<ProduceRequest>, sendRequests: SendRequests): Promise<void>;
   stop(): Promise<void>;
 }
 

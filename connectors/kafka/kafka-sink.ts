@@ -16,14 +16,12 @@
  *   sink's checkpoint (kafka-exactly-once.ts).
  * - write() resolves only after the broker acknowledged every record, which is
  *   what lets the checkpointer pass these changes.
- * - A write is sent as produce requests of at most MAX_REQUEST_BYTES, in order:
- *   the broker refuses a partition's record batch above its message.max.bytes
- *   (1 MiB by default), and kafkajs does not split (the Java producer does), so
- *   2048 typical rows in one request would fail as MESSAGE_TOO_LARGE. When the
- *   runner retries a write after a failure, requests already acknowledged are
- *   not sent again.
+ * - A write is sent as produce requests of at most 1 MB, in order, the next
+ *   built while the broker has the last (kafka-requests.ts). When the runner
+ *   retries a write after a failure, requests already acknowledged are not
+ *   sent again.
  */
-import type { Message, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
+import type { Producer, ProducerConfig } from 'kafkajs';
 import { SlotlineError } from '../../src/errors.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import type { ChangeEvent } from '../../src/types.ts';
@@ -31,20 +29,13 @@ import { createKafkaClient } from './kafka-client.ts';
 import { transactionalIdOf, type KafkaSinkConfig } from './kafka-config.ts';
 import { compressionType } from './kafka-compression.ts';
 import { classifyKafkaError } from './kafka-errors.ts';
-import { createExactlyOnceWriter, type SendRequests } from './kafka-exactly-once.ts';
+import { createExactlyOnceWriter } from './kafka-exactly-once.ts';
 import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
 import { createKafkaMessages, createRecordBytes } from './kafka-records.ts';
+import { createRequests, type ProduceRequest } from './kafka-requests.ts';
 import { createTopicNamer } from './kafka-topics.ts';
 import { CompressionTypes } from './kafkajs.ts';
 
-/**
- * Most record bytes (keys, values, headers, per-record overhead) in one produce
- * request: under the broker's default message.max.bytes (1048588), which bounds
- * each partition's batch in a request. A single larger record is still sent
- * alone, and the broker's MESSAGE_TOO_LARGE then names the problem.
- */
-export const MAX_REQUEST_BYTES = 1_000_000;
-const RECORD_OVERHEAD_BYTES = 32;
 
 export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
   const logger = context.logger.child({ sink: config.name, type: 'kafka' });
@@ -88,64 +79,22 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
   const recordBytes = createRecordBytes();
   const toMessages = createKafkaMessages({ headers: config.headers, schemasEnable, tombstones, recordBytes });
 
-  /**
-   * The records of `events` as produce requests of at most MAX_REQUEST_BYTES, in
-   * order, each built when the previous one is sent: a write's records are not
-   * all held at once (2048 events with schemas are ~9 MB), and the same events
-   * always give the same requests. The sender asks for the next request only
-   * once the broker acknowledged the last one, and from then on the bytes of
-   * the events wholly in it are written again (RecordBytes.release).
-   */
-  const buildRequests = function* (events: readonly ChangeEvent[]): Generator<TopicMessages[]> {
-    let byTopic = new Map<string, Message[]>();
-    let requestBytes = 0;
-    const one: Message[] = [];
-    let sent = false;
-    try {
-      for (const event of events) {
-        const topic = topicOf(event);
-        // An event's records may fall into two requests (a delete's tombstone shares its key's bytes).
-        const eventStart = recordBytes.position();
-        one.length = 0;
-        toMessages(event, one);
-        for (const message of one) {
-          const bytes = messageBytes(message);
-          if (requestBytes > 0 && requestBytes + bytes > MAX_REQUEST_BYTES) {
-            yield topicMessagesOf(byTopic);
-            recordBytes.release(eventStart);
-            byTopic = new Map();
-            requestBytes = 0;
-          }
-          let messages = byTopic.get(topic);
-          if (!messages) byTopic.set(topic, (messages = []));
-          messages.push(message);
-          requestBytes += bytes;
-        }
-      }
-      yield topicMessagesOf(byTopic);
-      recordBytes.release(recordBytes.position());
-      sent = true;
-    } finally {
-      // A send failed (the sender stopped asking): its records' bytes must stay as they are.
-      if (!sent) recordBytes.forget();
-    }
-  };
-
-  const sendRequests: SendRequests = async (requests, sendBatch) => {
-    for (const topicMessages of requests) {
-      if (topicMessages.length > 0) await sendBatch({ acks: -1, timeout: config.request_timeout_ms, compression, topicMessages });
-    }
-  };
+  const requests = createRequests({
+    topicOf,
+    toMessages,
+    recordBytes,
+    batch: () => ({ acks: -1, timeout: config.request_timeout_ms, compression }),
+  });
 
   /** Idempotent producer: the runner retries a failed write, and requests already acknowledged are not sent again. */
   const sendAtLeastOnce = async (events: ChangeEvent[]): Promise<void> => {
     const progress = partial?.events === events ? partial : { events, sent: 0 };
     partial = progress;
-    const unsent = function* (): Generator<TopicMessages[]> {
+    const unsent = function* (): Generator<ProduceRequest> {
       let index = 0;
-      for (const request of buildRequests(events)) if (index++ >= progress.sent) yield request;
+      for (const request of requests.build(events)) if (index++ >= progress.sent) yield request;
     };
-    await sendRequests(unsent(), async (batch) => {
+    await requests.send(unsent(), async (batch) => {
       await producer!.sendBatch(batch);
       progress.sent++;
     });
@@ -192,7 +141,7 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
       const topics = new Set(events.map(topicOf));
       try {
         await ensureTopics(topics);
-        if (exactlyOnce) await exactlyOnce.write(events, info, (fresh) => buildRequests(fresh), sendRequests);
+        if (exactlyOnce) await exactlyOnce.write(events, info, requests.build, requests.send);
         else await sendAtLeastOnce(events);
         for (const t of topics) knownTopics.add(t);
       } catch (err) {
@@ -213,18 +162,3 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
   };
 }
 
-function topicMessagesOf(byTopic: Map<string, Message[]>): TopicMessages[] {
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
-/** A record's share of a produce request, as the broker counts it against message.max.bytes. */
-export function messageBytes(message: Message): number {
-  let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += Buffer.byteLength(name) + byteLength(value as string | Buffer | undefined);
-  return bytes;
-}
-
-function byteLength(data: string | Buffer | null | undefined): number {
-  if (data == null) return 0;
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
