@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message, ProducerBatch } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/types.ts';
@@ -38,7 +39,7 @@ function fixture(recordChars = 300_000) {
   return { requests, built, sent, sendBatch, numbers, answerAll };
 }
 
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+const turn = () => nextTurn();
 
 describe('a write as produce requests', () => {
   it('sends them one at a time, in order, and builds the next while the broker has the last', async () => {

@@ -16,6 +16,7 @@
  *   released when the broker acknowledged it, and none are reused after a
  *   failed send.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message, ProducerBatch, TopicMessages } from 'kafkajs';
 import type { ChangeEvent } from '../../src/types.ts';
 import type { RecordBytes } from './kafka-records.ts';
@@ -98,7 +99,7 @@ export function createRequests(options: RequestOptions): { build(events: readonl
         // kafkajs writes the request to its socket in the microtasks that follow
         // sendBatch (a connected producer, no request ahead of it); from the
         // next turn of the event loop the broker has it, and this one builds.
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
         next = iterator.next();
         await sending;
         current.acknowledged();

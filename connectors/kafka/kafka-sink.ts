@@ -36,7 +36,6 @@ import { createRequests, type ProduceRequest } from './kafka-requests.ts';
 import { createTopicNamer } from './kafka-topics.ts';
 import { CompressionTypes } from './kafkajs.ts';
 
-
 export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
   const logger = context.logger.child({ sink: config.name, type: 'kafka' });
   const schemasEnable = config.schemas_enable ?? context.schemasEnable;

@@ -4,11 +4,11 @@
  *
  * kafkajs groups a produce request's messages by partition with
  * `[...current, message]` per message (producer/groupMessagesPerPartition.js):
- * quadratic in the messages of a partition. A 1 MB request of ~2 000 records
- * copied ~2 million array slots, 2.2 GB of garbage on a 200 000-row drain
- * without schemas: 46 % of all the worker allocated, and the scavenges it
- * caused were most of its 22 % of CPU in garbage collection (docs/benchmark.md,
- * issue 11). Ours pushes: the same partitions, the same order within each.
+ * quadratic in the messages of a partition. A 1 MB request of ~1 000 records
+ * copied ~500 000 array slots: 2.2 GB of garbage on a 200 000-row drain
+ * without schemas, 46 % of all the worker allocated, and half its scavenges
+ * (docs/benchmark.md, step 12). Ours pushes: the same partitions, the same
+ * order within each.
  *
  * kafkajs' producer binds the grouping when its module is first loaded, so
  * ours goes into Node's module cache before that, and kafkajs is loaded here
