@@ -10,7 +10,7 @@ import pino from 'pino';
 import { createRecordBytes } from '../connectors/kafka/kafka-records.ts';
 import { transformSchema } from '../src/config/transform-schema.ts';
 import { normalizeInsert, type EventContext } from '../src/normalize/change-events.ts';
-import { keyJson, schemaValueJson, valueJson } from '../src/normalize/json-converter.ts';
+import { writeKeyRecord, writeSchemaValueRecord, writeValueRecord } from '../src/normalize/json-converter.ts';
 import { buildTableModel } from '../src/normalize/table-model.ts';
 import { lookup, numericMod, options, relation } from '../src/normalize/testing.ts';
 import { createTransformChain, type Transform } from '../src/route/transforms/transform.ts';
@@ -66,8 +66,13 @@ export function measureTransforms(seconds = 2): TransformCost {
   const chain: Transform = createTransformChain(TRANSFORMS.map((t) => transformSchema.parse(t)), { logger: pino({ level: 'silent' }), sink: 'bench', topicPrefix: 'pg' })!;
   const bytes = createRecordBytes();
   const write = (e: ChangeEvent): number => {
-    const value = e.record?.value ? bytes.of(schemaValueJson(e.record.value)) : bytes.of(valueJson(e));
-    return bytes.of(keyJson(e)!).length + value.length;
+    const { out } = bytes;
+    out.begin();
+    writeKeyRecord(e, {}, out);
+    const key = out.end();
+    if (e.record?.value) writeSchemaValueRecord(e.record.value, {}, out);
+    else writeValueRecord(e, {}, out);
+    return key.length + out.end().length;
   };
   const normalizeUs = perRowUs(seconds, (i) => normalizeInsert(model, tuple(i), OPTS, ctx(i)).size);
   const appliedUs = perRowUs(seconds, (i) => chain.apply(normalizeInsert(model, tuple(i), OPTS, ctx(i)))!.size);

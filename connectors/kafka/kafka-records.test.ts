@@ -1,25 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { joinJson, type RecordJson } from '../../src/normalize/json-converter.ts';
-import { createRecordBytes } from './kafka-records.ts';
+import { utf8, writeRaw, writeString } from '../../src/normalize/json-bytes.ts';
+import { createRecordBytes, type RecordBytes } from './kafka-records.ts';
 
-const prefix = (text: string) => ({ text, bytes: Buffer.from(text) });
-const withSchema: RecordJson = { prefix: prefix('{"schema":{"type":"string","optional":false,"name":"é"},"payload":'), payload: '"x"' };
+/** Writes one record as the JSON writers do, in pieces (a record may move to a new chunk between two). */
+function put(bytes: RecordBytes, ...pieces: string[]): Buffer {
+  bytes.out.begin();
+  for (const piece of pieces) writeRaw(bytes.out, utf8(piece));
+  return bytes.out.end();
+}
+const withSchema = ['{"schema":{"type":"string","optional":false,"name":"é"},"payload":', '"x"', '}'];
+/** A record of one piece: `text` as it is. */
+const record = (text: string) => [text];
 
 describe('record bytes', () => {
-  it.each<[string, RecordJson]>([
-    ['with a schema prefix', withSchema],
-    ['without schemas', { prefix: null, payload: '{"id":1}' }],
-    ['non-ASCII text and a surrogate pair', { prefix: null, payload: '{"name":"Zoë 𝄞 日本"}' }],
-    ['an empty payload', { prefix: null, payload: '' }],
-  ])('%s: the UTF-8 of the joined JSON', (_name, json) => {
-    expect(createRecordBytes().of(json).toString('utf8')).toBe(joinJson(json));
+  it('starts a new chunk when a record does not fit, carrying what it has written, and never overwrites an earlier record', () => {
+    const bytes = createRecordBytes(64);
+    const records = Array.from({ length: 50 }, (_, i) => (i % 2 ? withSchema : ['{"id":', String(i), ',"s":"', 'ü'.repeat(i), '"}']));
+    const written = records.map((pieces) => put(bytes, ...pieces));
+    expect(written.map((b) => b.toString('utf8'))).toEqual(records.map((pieces) => pieces.join('')));
   });
 
-  it('starts a new chunk when a record does not fit, and never overwrites an earlier record', () => {
+  it('a string the JSON writers escape and encode lands whole across chunks', () => {
     const bytes = createRecordBytes(64);
-    const records = Array.from({ length: 50 }, (_, i): RecordJson => (i % 2 ? withSchema : { prefix: null, payload: `{"id":${i},"s":"${'ü'.repeat(i)}"}` }));
-    const written = records.map((json) => bytes.of(json));
-    expect(written.map((b) => b.toString('utf8'))).toEqual(records.map(joinJson));
+    const texts = ['Zoë 𝄞 日本', 'tab\there "quoted"', 'ü'.repeat(100)];
+    const written = texts.map((text) => {
+      bytes.out.begin();
+      writeRaw(bytes.out, utf8('{"s":'));
+      writeString(bytes.out, text);
+      writeRaw(bytes.out, utf8('}'));
+      return bytes.out.end().toString('utf8');
+    });
+    expect(written.map((json) => JSON.parse(json).s)).toEqual(texts);
   });
 
   // Chunks of 4 KiB and more have an ArrayBuffer each (smaller ones share Node's pool), so `buffer` tells chunks apart.
@@ -33,10 +44,10 @@ describe('record bytes', () => {
       // Each round: a "request" of records; the records of the round before are acknowledged once this one is built.
       const start = bytes.position();
       const made = Array.from({ length: 1 + (round % 7) }, (_, i) => {
-        const json: RecordJson = i % 2 ? withSchema : { prefix: null, payload: `{"round":${round},"i":${i},"pad":"${pad(i)}"}` };
-        const b = bytes.of(json);
+        const pieces = i % 2 ? withSchema : record(`{"round":${round},"i":${i},"pad":"${pad(i)}"}`);
+        const b = put(bytes, ...pieces);
         memory.add(b.buffer);
-        return [b, joinJson(json)] as [Buffer, string];
+        return [b, pieces.join('')] as [Buffer, string];
       });
       for (const [b, text] of [...held, ...made]) expect(b.toString('utf8')).toBe(text);
       bytes.release(start);
@@ -48,13 +59,13 @@ describe('record bytes', () => {
 
   it('after forget(), no record made before is written over', () => {
     const bytes = createRecordBytes(4096);
-    const before = Array.from({ length: 10 }, (_, i) => bytes.of({ prefix: null, payload: `{"before":${i},"pad":"${pad(i)}"}` }));
+    const before = Array.from({ length: 10 }, (_, i) => put(bytes, `{"before":${i},"pad":"${pad(i)}"}`));
     bytes.release(bytes.position() - 1); // the first chunks are spare now
     const kept = before.map((b) => b.toString('utf8'));
     bytes.forget();
     for (let i = 0; i < 100; i++) {
       const start = bytes.position();
-      bytes.of({ prefix: null, payload: `{"after":${i},"pad":"${pad(i % 20)}"}` });
+      put(bytes, `{"after":${i},"pad":"${pad(i % 20)}"}`);
       bytes.release(start);
     }
     // The records in released chunks may be overwritten; those in the chunk still being written (not released) may not.

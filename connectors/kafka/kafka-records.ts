@@ -1,30 +1,28 @@
 /**
- * Record keys and values as bytes, written once into large chunks: a record
- * is its schema prefix's bytes (serialized once per relation version, see
- * RecordJson) copied in, its payload encoded as UTF-8 right after, and a `}`;
- * the record is a view of those bytes. Joining the parts as a string first
- * would make V8 flatten a ~4 KB string per record on the heap (schemas on) and
- * the Kafka client encode all of it again; here each payload is encoded once
- * and the schema is a memcpy. Chunks are never zero-filled; one lives as long
- * as a record that views it.
+ * Record keys and values as bytes, written once into large chunks: the JSON
+ * writers (src/normalize/json-converter.ts) write each record's UTF-8 straight
+ * into the current chunk, the schema prefix being a copy of bytes serialized
+ * once per relation version, and the record is a view of those bytes. No
+ * string is built, flattened or encoded again by the client. Chunks are never
+ * zero-filled; one lives as long as a record that views it.
  *
  * createKafkaMessages turns a change event into the sink's Kafka records
  * (key, value, headers, a tombstone after a delete): the bytes a consumer reads.
  */
 import type { IHeaders, Message } from 'kafkajs';
 import { formatLsn } from '../../src/lsn.ts';
-import { keyJson, schemaValueJson, serializeKey, valueJson, type RecordJson } from '../../src/normalize/json-converter.ts';
+import { serializeKey, writeKeyRecord, writeSchemaValueRecord, writeValueRecord } from '../../src/normalize/json-converter.ts';
+import { JsonOut } from '../../src/normalize/json-bytes.ts';
 import type { ChangeEvent, TransformedRecord } from '../../src/types.ts';
 
-const CLOSE_BRACE = 0x7d;
 /** Chunk size: a few hundred records with schemas, so allocations are rare and the tail waste small. */
 const CHUNK_BYTES = 1 << 20;
 /** Released chunks kept for reuse: a write holds two or three at once (a 1 MB produce request in flight, the next one being built). */
 const SPARE_CHUNKS = 4;
 
 export interface RecordBytes {
-  /** The bytes of `json`: prefix + payload + `}`, or the payload alone. */
-  of(json: RecordJson): Buffer;
+  /** Where a record is written: out.begin(), the JSON writers, then out.end() gives its bytes. */
+  readonly out: JsonOut;
   /** Where the next record's bytes will start, for release(). */
   position(): number;
   /**
@@ -45,46 +43,37 @@ export interface RecordBytes {
 }
 
 export function createRecordBytes(chunkBytes = CHUNK_BYTES): RecordBytes {
-  let chunk: Buffer = Buffer.allocUnsafe(chunkBytes);
-  let at = 0;
-  /** The position of chunk[0]: positions count every byte written, across chunks. */
+  /** The position of out.buf[0]: positions count every byte written, across chunks. */
   let base = 0;
   /** Full chunks still read by records, oldest first, each with the position after its last byte. */
   const full: Array<{ chunk: Buffer; end: number }> = [];
   const spare: Buffer[] = [];
+  // A record that does not fit moves, with what it has written so far, to a spare or new chunk.
+  const out = new JsonOut(Buffer.allocUnsafe(chunkBytes), (chunk, kept, need) => {
+    full.push({ chunk, end: base + kept });
+    base += kept;
+    return (need <= chunkBytes && spare.pop()) || Buffer.allocUnsafe(Math.max(chunkBytes, need));
+  });
   return {
-    of(json) {
-      const prefix = json.prefix?.bytes;
-      // UTF-8 takes at most 3 bytes per UTF-16 code unit, so this much room never truncates.
-      const room = (prefix?.length ?? 0) + json.payload.length * 3 + 1;
-      if (at + room > chunk.length) {
-        full.push({ chunk, end: base + at });
-        base += at;
-        chunk = (room <= chunkBytes && spare.pop()) || Buffer.allocUnsafe(Math.max(chunkBytes, room));
-        at = 0;
-      }
-      const start = at;
-      if (prefix !== undefined) at += prefix.copy(chunk, at);
-      at += chunk.write(json.payload, at, 'utf8');
-      if (prefix !== undefined) chunk[at++] = CLOSE_BRACE;
-      return chunk.subarray(start, at);
-    },
-    position: () => base + at,
+    out,
+    position: () => base + out.at,
     release(position) {
       while (full.length > 0 && full[0].end <= position) {
         const freed = full.shift()!.chunk;
         if (freed.length === chunkBytes && spare.length < SPARE_CHUNKS) spare.push(freed);
       }
-      if (position >= base + at) {
-        base += at;
-        at = 0;
+      if (position >= base + out.at) {
+        base += out.at;
+        out.at = 0;
+        out.start = 0;
       }
     },
     forget() {
       full.length = 0;
-      base += at;
-      chunk = spare.pop() ?? Buffer.allocUnsafe(chunkBytes);
-      at = 0;
+      base += out.at;
+      out.buf = spare.pop() ?? Buffer.allocUnsafe(chunkBytes);
+      out.at = 0;
+      out.start = 0;
     },
   };
 }
@@ -103,23 +92,40 @@ export interface KafkaMessageOptions {
 export function createKafkaMessages(options: KafkaMessageOptions): (event: ChangeEvent, out: Message[]) => void {
   const { schemasEnable, tombstones } = options;
   const recordBytes = options.recordBytes ?? createRecordBytes();
+  const { out: json } = recordBytes;
+  const jsonOptions = { schemasEnable };
+  const key = (event: ChangeEvent): Buffer | null => {
+    const part = event.record?.key;
+    json.begin();
+    if (part === undefined) return writeKeyRecord(event, jsonOptions, json) ? json.end() : null;
+    if (part === null) return null;
+    writeSchemaValueRecord(part, jsonOptions, json);
+    return json.end();
+  };
   return (event, out) => {
     const record = event.record;
-    const keyParts = record?.key === undefined ? keyJson(event, { schemasEnable }) : record.key && schemaValueJson(record.key, { schemasEnable });
-    const key = keyParts === null ? null : recordBytes.of(keyParts);
+    const keyBytes = key(event);
     const own: IHeaders | undefined = options.headers ? recordHeaders(event, schemasEnable) : undefined;
     if (record === undefined) {
       const headers = own;
-      out.push({ key, value: recordBytes.of(valueJson(event, { schemasEnable })), headers });
-      if (event.op === 'd' && tombstones) out.push({ key, value: null, headers });
+      json.begin();
+      writeValueRecord(event, jsonOptions, json);
+      out.push({ key: keyBytes, value: json.end(), headers });
+      if (event.op === 'd' && tombstones) out.push({ key: keyBytes, value: null, headers });
       return;
     }
     const headers = withHeaders(own, record.headers);
     const placed: Partial<Message> = {};
     if (record.timestamp !== undefined) placed.timestamp = String(record.timestamp);
     if (record.partition !== undefined) placed.partition = record.partition;
-    out.push({ key, value: record.value === null ? null : recordBytes.of(schemaValueJson(record.value, { schemasEnable })), headers, ...placed });
-    if (record.tombstone) out.push({ key, value: null, headers: record.tombstoneHeaders ? withHeaders(own, record.tombstoneHeaders) : headers });
+    let value: Buffer | null = null;
+    if (record.value !== null) {
+      json.begin();
+      writeSchemaValueRecord(record.value, jsonOptions, json);
+      value = json.end();
+    }
+    out.push({ key: keyBytes, value, headers, ...placed });
+    if (record.tombstone) out.push({ key: keyBytes, value: null, headers: record.tombstoneHeaders ? withHeaders(own, record.tombstoneHeaders) : headers });
   };
 }
 

@@ -1,9 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message, ProducerBatch } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { utf8, writeRaw } from '../../src/normalize/json-bytes.ts';
 import type { ChangeEvent } from '../../src/types.ts';
 import { createRecordBytes } from './kafka-records.ts';
-import { createRequests, MAX_REQUEST_BYTES } from './kafka-requests.ts';
+import { createRequests, MAX_REQUEST_BYTES, messageBytes } from './kafka-requests.ts';
 
 /** Test events: `n` numbers one; its record is `recordChars` bytes (300 KB: three fill a request). */
 const events = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }) as unknown as ChangeEvent);
@@ -17,7 +18,9 @@ function fixture(recordChars = 300_000) {
     topicOf: () => 't',
     toMessages: (event, out: Message[]) => {
       built.push(numberOf(event));
-      out.push({ key: String(numberOf(event)), value: recordBytes.of({ prefix: null, payload: `${numberOf(event)}:`.padEnd(recordChars, 'x') }) });
+      recordBytes.out.begin();
+      writeRaw(recordBytes.out, utf8(`${numberOf(event)}:`.padEnd(recordChars, 'x')));
+      out.push({ key: String(numberOf(event)), value: recordBytes.out.end() });
     },
     recordBytes,
     batch: () => ({ acks: -1, timeout: 1000 }),
@@ -92,5 +95,14 @@ describe('a write as produce requests', () => {
     // 300 records of 100 KB, 30 MB in 40 requests, written into a few reused 1 MiB chunks.
     expect(sent).toHaveLength(40);
     expect(memory.size).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('messageBytes: a record\'s share of a request', () => {
+  it('counts key, value, every header name and value (a repeated header each time), and the per-record overhead', () => {
+    const bare = messageBytes({ key: null, value: null });
+    expect(messageBytes({ key: Buffer.from('k1'), value: 'vé' })).toBe(bare + 2 + 3);
+    expect(messageBytes({ key: null, value: null, headers: { 'slotline.lsn': '0/16B3748' } })).toBe(bare + 12 + 9);
+    expect(messageBytes({ key: null, value: null, headers: { h: ['ab', Buffer.from('cde')], none: undefined } })).toBe(bare + (1 + 2) + (1 + 3) + 4);
   });
 });

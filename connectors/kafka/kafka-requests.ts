@@ -119,7 +119,13 @@ export function createRequests(options: RequestOptions): { build(events: readonl
 /** A record's share of a produce request, as the broker counts it against message.max.bytes. */
 export function messageBytes(message: Message): number {
   let bytes = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += Buffer.byteLength(name) + byteLength(value as string | Buffer | undefined);
+  const headers = message.headers;
+  if (headers === undefined) return bytes;
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value)) for (const one of value) bytes += Buffer.byteLength(name) + byteLength(one);
+    else bytes += Buffer.byteLength(name) + byteLength(value);
+  }
   return bytes;
 }
 

@@ -8,13 +8,15 @@
  * strings, and a null field replaced by its schema default
  * (`replace.null.with.default`, on by default — why `source.snapshot` reads "false").
  *
- * Hot path: writers are compiled once per schema object and cached; schema JSON
- * is built once per TableSchemas (per relation version), as text and as bytes,
- * and payloads are spliced into it. No JSON.stringify per event.
+ * Hot path: writers are compiled once per schema object and cached, and write
+ * UTF-8 straight into the caller's buffer (json-bytes.ts); the schema JSON is
+ * built once per relation version and copied in. No JSON.stringify and no
+ * string per event; text callers get the same bytes, decoded.
  */
 import type { ChangeEvent, ConnectSchema, Row, SourceInfo, TableSchemas } from '../types.ts';
 import { SOURCE_SCHEMA, TRANSACTION_SCHEMA } from './connect-schemas.ts';
 import { javaDoubleToString, javaFloatToString } from './java-compat.ts';
+import { bytesOf, JsonOut, scratchOut, utf8, writeAscii, writeBase64, writeInteger, writeRaw, writeString } from './json-bytes.ts';
 import { quoteJson } from './json-text.ts';
 
 export interface JsonConverterOptions {
@@ -24,14 +26,16 @@ export interface JsonConverterOptions {
   replaceNullWithDefault?: boolean;
 }
 
-type Writer = (value: unknown) => string;
+/** Writes one value's JSON into `out` (json-bytes.ts): the Kafka sink's records are these bytes. */
+type Writer = (value: unknown, out: JsonOut) => void;
 
 const writerCaches = { replace: new WeakMap<ConnectSchema, Writer>(), keep: new WeakMap<ConnectSchema, Writer>() };
 const schemaJsonCache = new WeakMap<ConnectSchema, string>();
 
 /** The payload JSON of one value under `schema`. Exposed for tests and for sinks that embed values. */
 export function writeValue(schema: ConnectSchema, value: unknown, replaceNullWithDefault = true): string {
-  return writerFor(schema, replaceNullWithDefault)(value);
+  const write = writerFor(schema, replaceNullWithDefault);
+  return asText((out) => write(value, out));
 }
 
 function writerFor(schema: ConnectSchema, replace: boolean): Writer {
@@ -44,13 +48,18 @@ function writerFor(schema: ConnectSchema, replace: boolean): Writer {
   return w;
 }
 
+const NULL = utf8('null');
+const TRUE = utf8('true');
+const FALSE = utf8('false');
+const COMMA = utf8(',');
+
 // A null in a required field without a default is written as null; JsonConverter would throw a
 // DataException there (Debezium only gets there after a failed conversion, e.g. numeric NaN in a
 // NOT NULL column in precise mode), and a record we can still read beats a stopped stream.
 function compile(schema: ConnectSchema, replace: boolean): Writer {
   const write = compileNonNull(schema, replace);
-  const fallback = replace && schema.default !== undefined && schema.default !== null ? write(schema.default) : 'null';
-  return (v) => (v === null || v === undefined ? fallback : write(v));
+  const fallback = replace && schema.default !== undefined && schema.default !== null ? bytesOf((out) => write(schema.default, out)) : NULL;
+  return (v, out) => (v === null || v === undefined ? writeRaw(out, fallback) : write(v, out));
 }
 
 function compileNonNull(schema: ConnectSchema, replace: boolean): Writer {
@@ -59,24 +68,29 @@ function compileNonNull(schema: ConnectSchema, replace: boolean): Writer {
     case 'int16':
     case 'int32':
     case 'int64':
-      return (v) => String(v);
+      return (v, out) => writeInteger(out, v as number | bigint);
     case 'float32':
-      return (v) => floatJson(javaFloatToString(v as number));
+      return (v, out) => writeAscii(out, floatJson(javaFloatToString(v as number)));
     case 'float64':
-      return (v) => floatJson(javaDoubleToString(v as number));
+      return (v, out) => writeAscii(out, floatJson(javaDoubleToString(v as number)));
     case 'boolean':
-      return (v) => (v ? 'true' : 'false');
+      return (v, out) => writeRaw(out, v ? TRUE : FALSE);
     case 'string':
-      return (v) => quoteJson(v as string);
+      return (v, out) => writeString(out, v as string);
     case 'bytes':
-      return (v) => (typeof v === 'string' ? quoteJson(v) : `"${Buffer.from(v as Uint8Array).toString('base64')}"`);
+      return (v, out) => (typeof v === 'string' ? writeString(out, v) : writeBase64(out, v as Uint8Array));
     case 'array': {
       const item = writerFor(schema.items!, replace);
-      return (v) => {
+      const open = utf8('[');
+      const close = utf8(']');
+      return (v, out) => {
         const a = v as unknown[];
-        let out = '[';
-        for (let i = 0; i < a.length; i++) out += (i === 0 ? '' : ',') + item(a[i]);
-        return `${out}]`;
+        writeRaw(out, open);
+        for (let i = 0; i < a.length; i++) {
+          if (i > 0) writeRaw(out, COMMA);
+          item(a[i], out);
+        }
+        writeRaw(out, close);
       };
     }
     case 'map':
@@ -94,16 +108,20 @@ function floatJson(s: string): string {
 function structWriter(schema: ConnectSchema, replace: boolean): Writer {
   const fields = schema.fields ?? [];
   const names = fields.map((f) => f.field);
-  const prefixes = fields.map((f, i) => `${i === 0 ? '{' : ','}${quoteJson(f.field)}:`);
+  const prefixes = fields.map((f, i) => utf8(`${i === 0 ? '{' : ','}${quoteJson(f.field)}:`));
+  const empty = utf8('{}');
+  const close = utf8('}');
   let writers: Writer[] | undefined;
-  return (v) => {
+  return (v, out) => {
     // Field writers are compiled lazily so that recursive schemas cannot loop at compile time.
     writers ??= fields.map((f) => writerFor(f, replace));
     const row = v as Row;
-    if (names.length === 0) return '{}';
-    let out = '';
-    for (let i = 0; i < names.length; i++) out += prefixes[i] + writers[i](row[names[i]]);
-    return `${out}}`;
+    if (names.length === 0) return writeRaw(out, empty);
+    for (let i = 0; i < names.length; i++) {
+      writeRaw(out, prefixes[i]);
+      writers[i](row[names[i]], out);
+    }
+    writeRaw(out, close);
   };
 }
 
@@ -112,16 +130,47 @@ function mapWriter(schema: ConnectSchema, replace: boolean): Writer {
   const key = writerFor(schema.keys!, replace);
   const value = writerFor(schema.values!, replace);
   const objectMode = schema.keys!.type === 'string';
-  return (v) => {
+  const [open, close] = objectMode ? [utf8('{'), utf8('}')] : [utf8('['), utf8(']')];
+  const colon = utf8(':');
+  const pairOpen = utf8('[');
+  const pairClose = utf8(']');
+  return (v, out) => {
     const entries = v instanceof Map ? [...v.entries()] : Object.entries(v as Record<string, unknown>);
-    let out = objectMode ? '{' : '[';
+    writeRaw(out, open);
     for (let i = 0; i < entries.length; i++) {
       const [k, val] = entries[i];
-      out += i === 0 ? '' : ',';
-      out += objectMode ? `${quoteJson(String(k))}:${value(val)}` : `[${key(k)},${value(val)}]`;
+      if (i > 0) writeRaw(out, COMMA);
+      if (objectMode) {
+        writeString(out, String(k));
+        writeRaw(out, colon);
+        value(val, out);
+      } else {
+        writeRaw(out, pairOpen);
+        key(k, out);
+        writeRaw(out, COMMA);
+        value(val, out);
+        writeRaw(out, pairClose);
+      }
     }
-    return out + (objectMode ? '}' : ']');
+    writeRaw(out, close);
   };
+}
+
+/** A spare JsonOut for text callers; a nested call (a default written while compiling) takes a fresh one. */
+let spare: JsonOut | null = null;
+
+function asText(write: (out: JsonOut) => void): string {
+  const out = spare ?? scratchOut();
+  spare = null;
+  out.at = 0;
+  out.start = 0;
+  try {
+    write(out);
+    return out.buf.toString('utf8', 0, out.at);
+  } finally {
+    // A record far larger than usual leaves its buffer to the collector.
+    if (out.buf.length <= 1 << 20) spare = out;
+  }
 }
 
 // ─── schema nodes ───────────────────────────────────────────────────────────
@@ -159,76 +208,74 @@ function buildSchemaJson(schema: ConnectSchema, fieldName: string | undefined): 
 // ─── records ────────────────────────────────────────────────────────────────
 
 /**
- * A record's JSON in two parts: with schemas, `prefix` is `{"schema":…,"payload":`
- * (the same object for every record of a relation version, so it is serialized
- * once) and the record is prefix + payload + `}`; without, prefix is null and
- * the record is the payload alone. Sinks that write bytes splice the parts
- * into their buffers; the others join them (serializeKey, serializeValue).
+ * With schemas, a record is `{"schema":…,"payload":` (the same for every
+ * record of a relation version, so serialized once), the payload, and `}`;
+ * without, the payload alone.
  */
-export interface RecordJson {
-  prefix: SchemaPrefix | null;
-  payload: string;
-}
-
-/** `{"schema":<schema JSON>,"payload":` as text and as UTF-8 bytes, built once per schema object. */
 export interface SchemaPrefix {
   text: string;
-  bytes: Buffer;
+  bytes: Uint8Array;
 }
 
 const prefixCache = new WeakMap<ConnectSchema, SchemaPrefix>();
+const CLOSE = utf8('}');
 
 function schemaPrefix(schema: ConnectSchema): SchemaPrefix {
   let prefix = prefixCache.get(schema);
   if (prefix === undefined) {
     const text = `{"schema":${schemaJson(schema)},"payload":`;
-    prefix = { text, bytes: Buffer.from(text) };
+    prefix = { text, bytes: utf8(text) };
     prefixCache.set(schema, prefix);
   }
   return prefix;
 }
 
-/** The parts of the Kafka record key, or null for a null key (no key columns, truncate). */
-export function keyJson(event: ChangeEvent, options: JsonConverterOptions = {}): RecordJson | null {
+function writeRecord<T>(out: JsonOut, schema: ConnectSchema, options: JsonConverterOptions, payload: (value: T, out: JsonOut) => void, value: T): void {
+  if (options.schemasEnable === false) return payload(value, out);
+  writeRaw(out, schemaPrefix(schema).bytes);
+  payload(value, out);
+  writeRaw(out, CLOSE);
+}
+
+/** Writes the Kafka record key into `out`; false, with nothing written, for a null key (no key columns, truncate). */
+export function writeKeyRecord(event: ChangeEvent, options: JsonConverterOptions, out: JsonOut): boolean {
   const schema = event.schemas.key;
-  if (schema === null || event.key === null) return null;
-  const payload = writerFor(schema, options.replaceNullWithDefault ?? true)(event.key);
-  return { prefix: options.schemasEnable === false ? null : schemaPrefix(schema), payload };
+  if (schema === null || event.key === null) return false;
+  writeRecord(out, schema, options, writerFor(schema, options.replaceNullWithDefault ?? true), event.key);
+  return true;
 }
 
-/** The parts of the Kafka record value (the envelope, or MessageValue for `op: m`). Tombstones are the sink's business. */
-export function valueJson(event: ChangeEvent, options: JsonConverterOptions = {}): RecordJson {
+/** Writes the Kafka record value (the envelope, or MessageValue for `op: m`) into `out`. Tombstones are the sink's business. */
+export function writeValueRecord(event: ChangeEvent, options: JsonConverterOptions, out: JsonOut): void {
   const replace = options.replaceNullWithDefault ?? true;
-  const payload = event.op === 'm' ? messagePayload(event, replace) : envelopePayload(event, replace);
-  return { prefix: options.schemasEnable === false ? null : schemaPrefix(event.schemas.envelope), payload };
+  writeRecord(out, event.schemas.envelope, options, payloadWriter(event.op === 'm' ? messagePayload : envelopePayload, replace), event);
 }
 
-/** The parts of any value under its schema (a transformed record's key or value). */
-export function schemaValueJson(part: { schema: ConnectSchema; value: unknown }, options: JsonConverterOptions = {}): RecordJson {
-  const payload = writerFor(part.schema, options.replaceNullWithDefault ?? true)(part.value);
-  return { prefix: options.schemasEnable === false ? null : schemaPrefix(part.schema), payload };
-}
-
-/** A record's JSON as one string. */
-export function joinJson(json: RecordJson): string {
-  return json.prefix === null ? json.payload : `${json.prefix.text}${json.payload}}`;
+/** Writes any value under its schema (a transformed record's key or value) into `out`. */
+export function writeSchemaValueRecord(part: { schema: ConnectSchema; value: unknown }, options: JsonConverterOptions, out: JsonOut): void {
+  writeRecord(out, part.schema, options, writerFor(part.schema, options.replaceNullWithDefault ?? true), part.value);
 }
 
 /** The Kafka record key, or null for a null key (no key columns, truncate). */
 export function serializeKey(event: ChangeEvent, options: JsonConverterOptions = {}): string | null {
-  const json = keyJson(event, options);
-  return json === null ? null : joinJson(json);
+  let written = false;
+  const text = asText((out) => (written = writeKeyRecord(event, options, out)));
+  return written ? text : null;
 }
 
 /** The Kafka record value (the envelope, or MessageValue for `op: m`). Tombstones are the sink's business. */
 export function serializeValue(event: ChangeEvent, options: JsonConverterOptions = {}): string {
-  return joinJson(valueJson(event, options));
+  return asText((out) => writeValueRecord(event, options, out));
+}
+
+function serializeSchemaValue(part: { schema: ConnectSchema; value: unknown }, options: JsonConverterOptions): string {
+  return asText((out) => writeSchemaValueRecord(part, options, out));
 }
 
 /**
  * The records an event becomes, as text: the envelope (or a transform's
  * record) and the tombstone that follows it when there is one. For sinks that
- * print records; the Kafka sink builds the same from bytes.
+ * print records; the Kafka sink writes the same as bytes.
  */
 export function serializeRecords(event: ChangeEvent, options: JsonConverterOptions, tombstonesOnDelete: boolean): Array<{ key: string | null; value: string | null }> {
   const record = event.record;
@@ -238,31 +285,86 @@ export function serializeRecords(event: ChangeEvent, options: JsonConverterOptio
     if (event.op === 'd' && tombstonesOnDelete) out.push({ key, value: null });
     return out;
   }
-  const key = record.key === undefined ? serializeKey(event, options) : record.key && joinJson(schemaValueJson(record.key, options));
-  const out = [{ key, value: record.value && joinJson(schemaValueJson(record.value, options)) }];
+  const key = record.key === undefined ? serializeKey(event, options) : record.key && serializeSchemaValue(record.key, options);
+  const out = [{ key, value: record.value && serializeSchemaValue(record.value, options) }];
   if (record.tombstone) out.push({ key, value: null });
   return out;
 }
 
-function envelopePayload(event: ChangeEvent, replace: boolean): string {
-  const row = writerFor(event.schemas.value, replace);
-  const source = writerFor(SOURCE_SCHEMA, replace) as (s: SourceInfo) => string;
-  const ns = event.tsNs ?? event.tsUs * 1000n;
-  return `{"before":${row(event.before)},"after":${row(event.after)},"source":${source(event.source)},`
-    + `"transaction":${transaction(replace)},"op":"${event.op}","ts_ms":${ns / 1_000_000n},"ts_us":${ns / 1000n},"ts_ns":${ns}}`;
+const ENVELOPE = {
+  before: utf8('{"before":'),
+  after: utf8(',"after":'),
+  source: utf8(',"source":'),
+  transaction: utf8(',"transaction":'),
+  op: utf8(',"op":"'),
+  tsMs: utf8('","ts_ms":'),
+  tsUs: utf8(',"ts_us":'),
+  tsNs: utf8(',"ts_ns":'),
+};
+const MESSAGE = {
+  tsMs: utf8('{"op":"m","ts_ms":'),
+  source: utf8(',"source":'),
+  transaction: utf8(',"transaction":'),
+  message: utf8(',"message":'),
+};
+
+type Payload = (event: ChangeEvent, out: JsonOut) => void;
+type PayloadBuilder = (source: Writer, transaction: Writer, replace: boolean) => Payload;
+const payloads = new Map<PayloadBuilder, Map<boolean, Payload>>();
+
+/** The payload writer `build` makes, once per replace-null setting. */
+function payloadWriter(build: PayloadBuilder, replace: boolean): Payload {
+  let byReplace = payloads.get(build);
+  if (byReplace === undefined) payloads.set(build, (byReplace = new Map()));
+  let payload = byReplace.get(replace);
+  if (payload === undefined) {
+    payload = build(writerFor(SOURCE_SCHEMA, replace), writerFor(TRANSACTION_SCHEMA, replace), replace);
+    byReplace.set(replace, payload);
+  }
+  return payload;
 }
 
-function messagePayload(event: ChangeEvent, replace: boolean): string {
-  const source = writerFor(SOURCE_SCHEMA, replace) as (s: SourceInfo) => string;
+const envelopePayload: PayloadBuilder = (source, transaction, replace) => (event, out) => {
+  const row = writerFor(event.schemas.value, replace);
+  writeRaw(out, ENVELOPE.before);
+  row(event.before, out);
+  writeRaw(out, ENVELOPE.after);
+  row(event.after, out);
+  writeRaw(out, ENVELOPE.source);
+  source(event.source, out);
+  writeRaw(out, ENVELOPE.transaction);
+  transaction(null, out);
+  writeRaw(out, ENVELOPE.op);
+  writeAscii(out, event.op);
+  writeTimestamps(out, event.tsNs ?? event.tsUs * 1000n);
+  writeRaw(out, CLOSE);
+};
+
+/** `","ts_ms":…,"ts_us":…,"ts_ns":…`: the three are prefixes of one decimal string (no BigInt division per event). */
+function writeTimestamps(out: JsonOut, ns: bigint): void {
+  const digits = String(ns);
+  const exact = ns >= 1_000_000n;
+  writeRaw(out, ENVELOPE.tsMs);
+  writeAscii(out, exact ? digits.slice(0, -6) : String(ns / 1_000_000n));
+  writeRaw(out, ENVELOPE.tsUs);
+  writeAscii(out, exact ? digits.slice(0, -3) : String(ns / 1000n));
+  writeRaw(out, ENVELOPE.tsNs);
+  writeAscii(out, digits);
+}
+
+const messagePayload: PayloadBuilder = (source, transaction, replace) => (event, out) => {
   const block = event.schemas.envelope.fields!.find((f) => f.field === 'message')!;
   const ns = event.tsNs ?? event.tsUs * 1000n;
-  return `{"op":"m","ts_ms":${ns / 1_000_000n},"source":${source(event.source)},"transaction":${transaction(replace)},`
-    + `"message":${writerFor(block, replace)(event.message)}}`;
-}
-
-function transaction(replace: boolean): string {
-  return writerFor(TRANSACTION_SCHEMA, replace)(null);
-}
+  writeRaw(out, MESSAGE.tsMs);
+  writeAscii(out, String(ns / 1_000_000n));
+  writeRaw(out, MESSAGE.source);
+  source(event.source as SourceInfo, out);
+  writeRaw(out, MESSAGE.transaction);
+  transaction(null, out);
+  writeRaw(out, MESSAGE.message);
+  writerFor(block, replace)(event.message, out);
+  writeRaw(out, CLOSE);
+};
 
 /** Pre-builds the schema JSON of a table, so the first event does not pay for it. */
 export function warmSchemas(schemas: TableSchemas): void {
