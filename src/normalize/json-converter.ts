@@ -209,22 +209,16 @@ function buildSchemaJson(schema: ConnectSchema, fieldName: string | undefined): 
 
 /**
  * With schemas, a record is `{"schema":…,"payload":` (the same for every
- * record of a relation version, so serialized once), the payload, and `}`;
- * without, the payload alone.
+ * record of a relation version, so serialized once, as bytes), the payload,
+ * and `}`; without, the payload alone.
  */
-export interface SchemaPrefix {
-  text: string;
-  bytes: Uint8Array;
-}
-
-const prefixCache = new WeakMap<ConnectSchema, SchemaPrefix>();
+const prefixCache = new WeakMap<ConnectSchema, Uint8Array>();
 const CLOSE = utf8('}');
 
-function schemaPrefix(schema: ConnectSchema): SchemaPrefix {
+function schemaPrefix(schema: ConnectSchema): Uint8Array {
   let prefix = prefixCache.get(schema);
   if (prefix === undefined) {
-    const text = `{"schema":${schemaJson(schema)},"payload":`;
-    prefix = { text, bytes: utf8(text) };
+    prefix = utf8(`{"schema":${schemaJson(schema)},"payload":`);
     prefixCache.set(schema, prefix);
   }
   return prefix;
@@ -232,7 +226,7 @@ function schemaPrefix(schema: ConnectSchema): SchemaPrefix {
 
 function writeRecord<T>(out: JsonOut, schema: ConnectSchema, options: JsonConverterOptions, payload: (value: T, out: JsonOut) => void, value: T): void {
   if (options.schemasEnable === false) return payload(value, out);
-  writeRaw(out, schemaPrefix(schema).bytes);
+  writeRaw(out, schemaPrefix(schema));
   payload(value, out);
   writeRaw(out, CLOSE);
 }
@@ -248,7 +242,7 @@ export function writeKeyRecord(event: ChangeEvent, options: JsonConverterOptions
 /** Writes the Kafka record value (the envelope, or MessageValue for `op: m`) into `out`. Tombstones are the sink's business. */
 export function writeValueRecord(event: ChangeEvent, options: JsonConverterOptions, out: JsonOut): void {
   const replace = options.replaceNullWithDefault ?? true;
-  writeRecord(out, event.schemas.envelope, options, payloadWriter(event.op === 'm' ? messagePayload : envelopePayload, replace), event);
+  writeRecord(out, event.schemas.envelope, options, (event.op === 'm' ? messageWriter : envelopeWriter)(replace), event);
 }
 
 /** Writes any value under its schema (a transformed record's key or value) into `out`. */
@@ -310,18 +304,11 @@ const MESSAGE = {
 
 type Payload = (event: ChangeEvent, out: JsonOut) => void;
 type PayloadBuilder = (source: Writer, transaction: Writer, replace: boolean) => Payload;
-const payloads = new Map<PayloadBuilder, Map<boolean, Payload>>();
 
-/** The payload writer `build` makes, once per replace-null setting. */
-function payloadWriter(build: PayloadBuilder, replace: boolean): Payload {
-  let byReplace = payloads.get(build);
-  if (byReplace === undefined) payloads.set(build, (byReplace = new Map()));
-  let payload = byReplace.get(replace);
-  if (payload === undefined) {
-    payload = build(writerFor(SOURCE_SCHEMA, replace), writerFor(TRANSACTION_SCHEMA, replace), replace);
-    byReplace.set(replace, payload);
-  }
-  return payload;
+/** `build`'s payload writer, made once per replace-null setting. */
+function perReplace(build: PayloadBuilder): (replace: boolean) => Payload {
+  const made: Array<Payload | undefined> = [undefined, undefined];
+  return (replace) => (made[replace ? 1 : 0] ??= build(writerFor(SOURCE_SCHEMA, replace), writerFor(TRANSACTION_SCHEMA, replace), replace));
 }
 
 const envelopePayload: PayloadBuilder = (source, transaction, replace) => (event, out) => {
@@ -365,6 +352,9 @@ const messagePayload: PayloadBuilder = (source, transaction, replace) => (event,
   writerFor(block, replace)(event.message, out);
   writeRaw(out, CLOSE);
 };
+
+const envelopeWriter = perReplace(envelopePayload);
+const messageWriter = perReplace(messagePayload);
 
 /** Pre-builds the schema JSON of a table, so the first event does not pay for it. */
 export function warmSchemas(schemas: TableSchemas): void {
