@@ -64,6 +64,7 @@ function measuredSink(inner: Sink | null, onAck: (events: ChangeEvent[]) => void
   return {
     name: inner?.name ?? 'null',
     wholeTransactions: inner?.wholeTransactions,
+    writesAhead: inner?.writesAhead,
     start: () => inner?.start() ?? Promise.resolve(),
     async write(events, info) {
       if (inner) await inner.write(events, info);

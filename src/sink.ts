@@ -28,12 +28,21 @@ export interface Sink {
    * slot); its commit is listed only in the write of its last chunk.
    */
   readonly wholeTransactions?: boolean;
+  /**
+   * Lets the runtime call write() once more while a write is in flight, with
+   * the next full batch, so the sink can prepare it while the last one is on
+   * the wire. The sink must send nothing of it before the write before it
+   * succeeded, and must reject it when that write failed; the runtime still
+   * acknowledges writes in order, and after a failure writes both again, in
+   * order. Ignored for a sink that asks for whole transactions.
+   */
+  readonly writesAhead?: boolean;
   /** Writes records (topic, key, value, headers) — Kafka, console — so a transform's `ChangeEvent.record` is honoured. */
   readonly writesRecords?: boolean;
   /** Called once before the first write. Connects and checks settings; throws OperatorError for what a person must fix. */
   start(): Promise<void>;
   /**
-   * Called with events in commit order, one call at a time. Resolves only when
+   * Called with events in commit order, one call at a time (see writesAhead). Resolves only when
    * every event is durably accepted: the checkpoint passes these events after that.
    * A rejected write may have applied part of the batch; the runtime retries the
    * whole batch, so sinks must tolerate duplicates (DESIGN.md, invariant 3).

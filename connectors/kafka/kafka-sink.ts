@@ -17,14 +17,15 @@
  * - write() resolves only after the broker acknowledged every record, which is
  *   what lets the checkpointer pass these changes.
  * - A write is sent as produce requests of at most 1 MB, in order, the next
- *   built while the broker has the last (kafka-requests.ts). When the runner
- *   retries a write after a failure, requests already acknowledged are not
- *   sent again.
+ *   built while the broker has the last (kafka-requests.ts). The runner hands
+ *   over the next write while one is in flight (Sink.writesAhead), and its
+ *   first request is built while the broker has the last of the write before
+ *   (kafka-write-queue.ts). When the runner retries a write after a failure,
+ *   requests already acknowledged are not sent again.
  */
 import type { Producer, ProducerConfig } from 'kafkajs';
 import { SlotlineError } from '../../src/errors.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
-import type { ChangeEvent } from '../../src/types.ts';
 import { createKafkaClient } from './kafka-client.ts';
 import { transactionalIdOf, type KafkaSinkConfig } from './kafka-config.ts';
 import { compressionType } from './kafka-compression.ts';
@@ -32,8 +33,9 @@ import { classifyKafkaError } from './kafka-errors.ts';
 import { createExactlyOnceWriter } from './kafka-exactly-once.ts';
 import { javaCompatiblePartitioner } from './kafka-partitioner.ts';
 import { createKafkaMessages, createRecordBytes } from './kafka-records.ts';
-import { createRequests, type ProduceRequest } from './kafka-requests.ts';
+import { createRequests } from './kafka-requests.ts';
 import { createTopicNamer } from './kafka-topics.ts';
+import { createWriteQueue } from './kafka-write-queue.ts';
 import { CompressionTypes } from './kafkajs.ts';
 
 export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): Sink {
@@ -43,8 +45,6 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
   const topicOf = createTopicNamer(config, context.topicPrefix);
   const kafka = createKafkaClient(config, logger);
   let producer: Producer | null = null;
-  /** The last write that failed part-way: the runner retries the same array, and its first `sent` requests are in Kafka. */
-  let partial: { events: readonly ChangeEvent[]; sent: number } | null = null;
   const knownTopics = new Set<string>();
   let compression = CompressionTypes.None;
 
@@ -85,19 +85,14 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     batch: () => ({ acks: -1, timeout: config.request_timeout_ms, compression }),
   });
 
-  /** Idempotent producer: the runner retries a failed write, and requests already acknowledged are not sent again. */
-  const sendAtLeastOnce = async (events: ChangeEvent[]): Promise<void> => {
-    const progress = partial?.events === events ? partial : { events, sent: 0 };
-    partial = progress;
-    const unsent = function* (): Generator<ProduceRequest> {
-      let index = 0;
-      for (const request of requests.build(events)) if (index++ >= progress.sent) yield request;
-    };
-    await requests.send(unsent(), async (batch) => {
-      await producer!.sendBatch(batch);
-      progress.sent++;
-    });
-    partial = null;
+  /** Idempotent producer: writes ahead go out back to back, and a retried write skips what the broker acknowledged. */
+  const queue = createWriteQueue(requests, (batch) => producer!.sendBatch(batch));
+  /** Topic checks one after another, in write order: a write ahead's topics are created once, after the last write's. */
+  let topicsChecked: Promise<unknown> = Promise.resolve();
+  const ensureTopicsInOrder = (topics: Set<string>): Promise<void> => {
+    const checked = topicsChecked.catch(() => undefined).then(() => ensureTopics(topics));
+    topicsChecked = checked;
+    return checked;
   };
 
   const producerConfig: ProducerConfig = {
@@ -124,6 +119,8 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
   return {
     name: config.name,
     wholeTransactions: config.exactly_once,
+    // A transaction per write (exactly_once) takes one write at a time.
+    writesAhead: !config.exactly_once,
     writesRecords: true,
     async start() {
       compression = await compressionType(config.compression);
@@ -139,9 +136,10 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
       if (!producer && !exactlyOnce) throw new Error('kafka sink written before start()');
       const topics = new Set(events.map(topicOf));
       try {
-        await ensureTopics(topics);
-        if (exactlyOnce) await exactlyOnce.write(events, info, requests.build, requests.send);
-        else await sendAtLeastOnce(events);
+        if (exactlyOnce) {
+          await ensureTopics(topics);
+          await exactlyOnce.write(events, info, requests.build, requests.send);
+        } else await queue.write(events, ensureTopicsInOrder(topics));
         for (const t of topics) knownTopics.add(t);
       } catch (err) {
         if (err instanceof SlotlineError) throw err;

@@ -99,6 +99,7 @@ export function countingSink(sink: Sink): { sink: Sink; tally: ReplayTally } {
     sink: {
       name: sink.name,
       wholeTransactions: sink.wholeTransactions,
+      writesAhead: sink.writesAhead,
       start: () => sink.start(),
       async write(events, info) {
         await sink.write(events, info);

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OperatorError, RecordError, RetryableError } from '../errors.ts';
 import type { Sink, WriteInfo } from '../sink.ts';
 import type { ChangeEvent } from '../types.ts';
@@ -12,7 +12,7 @@ const event = (lsn: number, size = 10) => ({ lsn: BigInt(lsn), size, op: 'c' }) 
 function setup(
   behaviour: (events: ChangeEvent[], call: number) => Promise<void> | void = () => {},
   limits = { events: 3, bytes: 1000 },
-  whole = { wholeTransactions: false, budgetLimit: 10_000 },
+  whole: { wholeTransactions: boolean; budgetLimit: number; writesAhead?: boolean } = { wholeTransactions: false, budgetLimit: 10_000 },
 ) {
   const writes: bigint[][] = [];
   const infos: WriteInfo[] = [];
@@ -22,6 +22,7 @@ function setup(
   const sink: Sink = {
     name: 's',
     wholeTransactions: whole.wholeTransactions,
+    writesAhead: whole.writesAhead,
     async start() {},
     async write(events, info) {
       writes.push(events.map((e) => e.lsn));
@@ -186,6 +187,128 @@ describe('sink runner', () => {
       [1, 2].forEach((l) => runner.push(event(l)));
       await settle();
       expect(writes).toEqual([[1n, 2n]]);
+    });
+  });
+
+  describe('writes ahead', () => {
+    /** A sink that writes ahead, each write held until the test settles it. */
+    const aheadSetup = () => {
+      const pending: Array<{ resolve(): void; reject(err: unknown): void }> = [];
+      const inFlight = { now: 0, most: 0 };
+      const ran = setup(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+            const done = () => inFlight.now--;
+            pending.push({ resolve: () => (done(), resolve()), reject: (err) => (done(), reject(err)) });
+          }),
+        { events: 2, bytes: 1000 },
+        { wholeTransactions: false, budgetLimit: 10_000, writesAhead: true },
+      );
+      return { ...ran, pending, inFlight };
+    };
+    const turn = () => new Promise((r) => setTimeout(r, 5));
+    const commit = (runner: ReturnType<typeof setup>['runner'], lsn: bigint) => runner.pushCommit(lsn - 1n, lsn);
+
+    it('hands the sink the next full batch while a write is in flight, never a third, and acknowledges in order', async () => {
+      const { runner, writes, acks, pending, inFlight } = aheadSetup();
+      for (let l = 1; l <= 6; l++) {
+        runner.push(event(l));
+        if (l % 2 === 0) commit(runner, BigInt(l * 10));
+      }
+      await turn();
+      expect(writes).toEqual([[1n, 2n], [3n, 4n]]);
+      // The second finishes first: nothing is acknowledged before the first.
+      pending[1].resolve();
+      await turn();
+      expect(acks).toEqual([]);
+      expect(writes).toHaveLength(2);
+      pending[0].resolve();
+      await turn();
+      expect(acks).toEqual([20n, 40n]);
+      expect(writes).toEqual([[1n, 2n], [3n, 4n], [5n, 6n]]);
+      pending[2].resolve();
+      await runner.drained();
+      expect(acks).toEqual([20n, 40n, 60n]);
+      expect(inFlight.most).toBe(2);
+      expect(runner.idle()).toBe(true);
+    });
+
+    it('waits for a full batch before writing ahead, so a live stream still batches', async () => {
+      const { runner, writes, pending } = aheadSetup();
+      runner.push(event(1));
+      await turn();
+      expect(writes).toEqual([[1n]]);
+      runner.push(event(2));
+      await turn();
+      expect(writes).toHaveLength(1);
+      runner.push(event(3));
+      await turn();
+      expect(writes).toEqual([[1n], [2n, 3n]]);
+      pending.forEach((p) => p.resolve());
+      await runner.drained();
+    });
+
+    it('after a failure writes the failed write and the one ahead again, in order, and stays busy meanwhile', async () => {
+      const { runner, writes, acks, fatal, pending } = aheadSetup();
+      for (let l = 1; l <= 4; l++) runner.push(event(l));
+      commit(runner, 40n);
+      await turn();
+      expect(writes).toEqual([[1n, 2n], [3n, 4n]]);
+      pending[0].reject(new RetryableError('broker not available'));
+      await turn();
+      // The one ahead has not settled: nothing is written again yet.
+      expect(writes).toHaveLength(2);
+      expect(runner.idle()).toBe(false);
+      pending[1].reject(new RetryableError('not sent: the write before it failed'));
+      await vi.waitFor(() => expect(writes).toEqual([[1n, 2n], [3n, 4n], [1n, 2n]]));
+      expect(runner.idle()).toBe(false);
+      pending[2].resolve();
+      await turn();
+      expect(writes).toEqual([[1n, 2n], [3n, 4n], [1n, 2n], [3n, 4n]]);
+      expect(acks).toEqual([]);
+      pending[3].resolve();
+      await runner.drained();
+      expect(acks).toEqual([40n]);
+      expect(fatal).toEqual([]);
+      expect(runner.idle()).toBe(true);
+    });
+
+    it('stops on an operator error and acknowledges neither write', async () => {
+      const { runner, acks, fatal, pending, budget } = aheadSetup();
+      for (let l = 1; l <= 2; l++) runner.push(event(l));
+      commit(runner, 20n);
+      for (let l = 3; l <= 4; l++) runner.push(event(l));
+      commit(runner, 40n);
+      await turn();
+      pending[1].resolve();
+      pending[0].reject(new OperatorError('TOPIC_AUTHORIZATION_FAILED'));
+      await runner.drained();
+      expect(acks).toEqual([]);
+      expect((fatal[0] as Error).message).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(runner.idle()).toBe(false);
+      expect(budget.used).toBe(0);
+    });
+
+    it('is not used for a sink that asks for whole transactions', async () => {
+      const { runner, writes, pending } = (() => {
+        const pending: Array<() => void> = [];
+        const ran = setup(() => new Promise<void>((resolve) => pending.push(resolve)), { events: 2, bytes: 1000 }, { wholeTransactions: true, budgetLimit: 10_000, writesAhead: true });
+        return { ...ran, pending };
+      })();
+      for (let l = 1; l <= 6; l++) {
+        runner.push(event(l));
+        if (l % 2 === 0) commit(runner, BigInt(l * 10));
+      }
+      await turn();
+      expect(writes).toHaveLength(1);
+      pending[0]();
+      await turn();
+      expect(writes).toHaveLength(2);
+      pending[1]();
+      await turn();
+      pending[2]();
+      await runner.drained();
     });
   });
 });

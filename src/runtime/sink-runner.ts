@@ -2,6 +2,9 @@
  * Feeds one sink: an ordered queue of events and commit marks, one write at a
  * time (so order per key holds), retries with backoff, and acknowledgement of
  * commit marks to the checkpointer once every event before them is written.
+ * A sink that writes ahead (Sink.writesAhead) gets the next full batch while
+ * its last write is in flight; writes are still acknowledged in order, and
+ * retried in order after a failure.
  *
  * The sink itself only writes; retry and classification live here (STYLE.md,
  * habit 3). A retryable failure retries the same batch forever with capped
@@ -23,6 +26,10 @@ interface CommitMark {
   commit: { commitLsn: Lsn; endLsn: Lsn };
 }
 type Item = ChangeEvent | CommitMark;
+/** The result of a write that succeeded. */
+const OK = Symbol('ok');
+/** The loop was woken while a write was in flight. */
+const WOKEN = Symbol('woken');
 
 export interface SinkRunnerOptions {
   sink: Sink;
@@ -57,9 +64,10 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
   const { sink, budget, logger } = options;
   let items: Item[] = [];
   let head = 0;
-  let writing = false;
   let stopped = false;
   let wake: (() => void) | null = null;
+  /** What wakes the loop: any item when it waits for work, only a full batch when it waits for a write in flight. */
+  let wakeOn: 'any' | 'full' = 'any';
   const drainWaiters: Array<() => void> = [];
 
   const queued = (): number => items.length - head;
@@ -74,7 +82,7 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
   const ready = (): boolean => queued() > 0 && (!whole || queuedCommits > 0 || queuedBytes >= wholeCap);
 
   const notifyDrained = (): void => {
-    if (!ready() && !writing) drainWaiters.splice(0).forEach((resolve) => resolve());
+    if (!ready() && inFlight.length === 0) drainWaiters.splice(0).forEach((resolve) => resolve());
   };
 
   /**
@@ -119,34 +127,111 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
   };
 
   const observed = options.telemetry;
-  const writeWithRetry = async (events: ChangeEvent[], bytes: number, info: WriteInfo): Promise<boolean> => {
-    for (let attempt = 0; !stopped; attempt++) {
-      const startedAt = Date.now();
-      if (observed) observed.sink.writeStartedAt = startedAt;
-      try {
-        await sink.write(events, info);
-        observed?.telemetry.writeSucceeded(observed.sink, events, bytes, startedAt);
-        if (attempt > 0) logger.info({ attempts: attempt + 1 }, 'sink write succeeded after retries');
+  type Batch = ReturnType<typeof takeBatch>;
+  /** A batch handed to the sink; `startedAt` is when it began to hold the sink alone (the write ahead's time starts when the one before ends). */
+  interface Write {
+    batch: Batch;
+    startedAt: number;
+    /** Settles with OK or with the error of this attempt; never rejects. */
+    result: Promise<unknown>;
+  }
+  const depth = sink.writesAhead === true && !whole ? 2 : 1;
+  /** Writes handed to the sink and not yet acknowledged, oldest first: at most `depth`, and they stay here while retried (so the runner is not idle). */
+  const inFlight: Write[] = [];
+  const queuedEvents = (): number => queued() - queuedCommits;
+  /** A second write goes out only with a full batch queued: a live stream still batches while one is in flight. */
+  const fullBatchQueued = (): boolean => queuedEvents() >= options.batchMaxEvents || queuedBytes >= options.batchMaxBytes;
+
+  const attempt = (batch: Batch): Promise<unknown> =>
+    batch.events.length === 0
+      ? Promise.resolve(OK)
+      : sink.write(batch.events, { commits: batch.commits }).then(
+          () => OK,
+          (err: unknown) => err,
+        );
+
+  const begin = (batch: Batch): Write => {
+    const write = { batch, startedAt: Date.now(), result: attempt(batch) };
+    if (observed && inFlight.length === 0) observed.sink.writeStartedAt = write.startedAt;
+    return write;
+  };
+
+  /** The oldest write in flight succeeded: count it, free its bytes, acknowledge its commits. */
+  const finish = (): void => {
+    const write = inFlight.shift()!;
+    const { batch } = write;
+    observed?.telemetry.writeSucceeded(observed.sink, batch.events, batch.bytes, write.startedAt);
+    budget.release(batch.bytes);
+    const next = inFlight[0];
+    if (next) {
+      next.startedAt = Math.max(next.startedAt, Date.now());
+      if (observed) observed.sink.writeStartedAt = next.startedAt;
+    }
+    if (batch.commits.length > 0) {
+      const acked = batch.commits[batch.commits.length - 1].endLsn;
+      if (observed) {
+        // Snapshot chunk marks (commit = end) and non-transactional messages (commit 0) are no transactions.
+        observed.sink.transactions += batch.commits.filter((c) => c.commitLsn !== 0n && c.commitLsn !== c.endLsn).length;
+        observed.sink.checkpoint = acked;
+      }
+      options.onAcked(sink.name, acked);
+    }
+  };
+
+  /** Retries a failed write with backoff until it succeeds (true), fails for good, or the runner stops (false). */
+  const retry = async (write: Write, error: unknown): Promise<boolean> => {
+    for (let attempts = 1; ; attempts++) {
+      const kind = errorKind(error);
+      observed?.telemetry.writeFailed(observed.sink, kind, describeError(error), kind === 'retryable');
+      if (kind !== 'retryable') {
+        options.onFatal(error);
+        return false;
+      }
+      const delay = backoffDelay(options.retry, attempts - 1);
+      logger.warn({ err: describeError(error), attempt: attempts, retryInMs: delay, firstLsn: formatLsn(write.batch.events[0].lsn) }, 'sink write failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (stopped) return false;
+      write.startedAt = Date.now();
+      if (observed) observed.sink.writeStartedAt = write.startedAt;
+      error = await attempt(write.batch);
+      if (error === OK) {
+        logger.info({ attempts: attempts + 1 }, 'sink write succeeded after retries');
         return true;
-      } catch (err) {
-        const kind = errorKind(err);
-        observed?.telemetry.writeFailed(observed.sink, kind, describeError(err), kind === 'retryable');
-        if (kind !== 'retryable') {
-          options.onFatal(err);
-          return false;
-        }
-        const delay = backoffDelay(options.retry, attempt);
-        logger.warn({ err: describeError(err), attempt: attempt + 1, retryInMs: delay, firstLsn: formatLsn(events[0].lsn) }, 'sink write failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    return false;
+  };
+
+  /**
+   * The oldest write failed. A write ahead of it fails too (it may not be sent
+   * before the one before it succeeded): once it has settled, every write in
+   * flight is written again, in order, one at a time.
+   */
+  const recover = async (error: unknown): Promise<boolean> => {
+    await Promise.all(inFlight.map((write) => write.result));
+    for (let first = true; inFlight.length > 0; first = false) {
+      const write = inFlight[0];
+      if (!first) {
+        write.startedAt = Date.now();
+        error = await attempt(write.batch);
+      }
+      if (error !== OK && !(await retry(write, error))) return false;
+      finish();
+    }
+    return true;
+  };
+
+  /** Waits for the oldest write, or for a full batch to queue up when another write may go out (WOKEN). */
+  const settled = (write: Write): Promise<unknown> => {
+    if (inFlight.length >= depth) return write.result;
+    wakeOn = 'full';
+    return Promise.race([write.result, new Promise<typeof WOKEN>((resolve) => (wake = () => resolve(WOKEN)))]);
   };
 
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      if (!ready()) {
+      if (inFlight.length === 0 && !ready()) {
         notifyDrained();
+        wakeOn = 'any';
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
         // Busy streams batch by themselves while a write is in flight; after an idle
@@ -154,31 +239,26 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
         if (options.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, options.lingerMs));
         continue;
       }
-      writing = true;
-      const batch = takeBatch();
-      const written = batch.events.length === 0 || (await writeWithRetry(batch.events, batch.bytes, { commits: batch.commits }));
-      writing = false;
-      budget.release(batch.bytes);
-      if (!written) {
-        stopped = true;
-        break;
+      while (inFlight.length < depth && ready() && (inFlight.length === 0 || fullBatchQueued())) inFlight.push(begin(takeBatch()));
+      const result = await settled(inFlight[0]);
+      wake = null;
+      if (result === WOKEN) continue;
+      if (result === OK) {
+        finish();
+        continue;
       }
-      if (batch.commits.length > 0) {
-        const acked = batch.commits[batch.commits.length - 1].endLsn;
-        if (observed) {
-          // Snapshot chunk marks (commit = end) and non-transactional messages (commit 0) are no transactions.
-          observed.sink.transactions += batch.commits.filter((c) => c.commitLsn !== 0n && c.commitLsn !== c.endLsn).length;
-          observed.sink.checkpoint = acked;
-        }
-        options.onAcked(sink.name, acked);
-      }
+      if (!(await recover(result))) break;
     }
     // Stopped (by stop() or a failed write): nothing more will be written, so a
     // drain waiter must not wait for the items left in the queue.
+    stopped = true;
+    for (const write of inFlight.splice(0)) budget.release(write.batch.bytes);
     drainWaiters.splice(0).forEach((resolve) => resolve());
   };
 
-  const kick = (): void => wake?.();
+  const kick = (): void => {
+    if (wake && (wakeOn === 'any' || fullBatchQueued())) wake();
+  };
   void loop();
 
   return {
@@ -194,10 +274,10 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       queuedCommits++;
       kick();
     },
-    idle: () => !stopped && queued() === 0 && !writing,
+    idle: () => !stopped && queued() === 0 && inFlight.length === 0,
     /** For a whole-transaction sink, an unfinished transaction at the tail does not count: it waits for its commit. */
     drained() {
-      if ((!ready() && !writing) || stopped) return Promise.resolve();
+      if ((!ready() && inFlight.length === 0) || stopped) return Promise.resolve();
       return new Promise((resolve) => drainWaiters.push(resolve));
     },
     stop() {
@@ -212,7 +292,7 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
       head = 0;
       queuedBytes = 0;
       queuedCommits = 0;
-      kick();
+      wake?.();
       drainWaiters.splice(0).forEach((resolve) => resolve());
     },
   };

@@ -18,6 +18,7 @@ export function withTransforms(sink: Sink, transform: Transform | null, context:
   return {
     name: sink.name,
     wholeTransactions: sink.wholeTransactions,
+    writesAhead: sink.writesAhead,
     writesRecords: sink.writesRecords,
     async start() {
       if (transform.needsRecords && !sink.writesRecords) {
