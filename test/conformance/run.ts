@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
 import { startChild, type RunningChild } from '../harness/child-process.ts';
-import { freshDatabase, uniqueName, type FreshDatabase } from '../harness/context.ts';
+import { freshDatabase, slotMade, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { freePort } from '../harness/ports.ts';
 import { perKeyOrder, withRuntime } from '../e2e/failure-support.ts';
 import { eventually, REPO, writeConfig } from '../e2e/support.ts';
@@ -78,7 +78,7 @@ export function spawnWorker(run: Run): RunningChild {
 /** Starts a worker and waits until it has made the slot (changes from then on are captured). */
 export async function startWorker(run: Run): Promise<RunningChild> {
   const worker = spawnWorker(run);
-  await eventually(async () => (await run.db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [run.slot])).length === 1 || worker.child.exitCode !== null, 60_000, 'the worker to make its slot');
+  await eventually(async () => (await slotMade(run.db, run.slot)) || worker.child.exitCode !== null, 60_000, 'the worker to make its slot');
   expect(worker.child.exitCode, 'the worker stopped before making its slot').toBeNull();
   return worker;
 }

@@ -12,7 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { esNode, freshDatabase, uniqueName, type FreshDatabase } from '../harness/context.ts';
+import { esNode, freshDatabase, slotMade, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { esClient, writeEsConfig } from './elasticsearch-support.ts';
 import { writeRedisConfig } from './redis-support.ts';
 import { eventually, spawnWorker, writeConfig } from './support.ts';
@@ -130,7 +130,7 @@ describe('a failure after this start created the slot', () => {
     const config = await strictIndexConfig(target, 'snapshot: { mode: no_data }');
     const worker = spawnWorker(config);
     cleanup.push(async () => worker.child.kill('SIGKILL'));
-    await eventually(async () => (await slotOf(target.db, target.slot)) !== null, 30_000, 'the slot');
+    await eventually(() => slotMade(target.db, target.slot), 30_000, 'the slot');
     const created = (await slotOf(target.db, target.slot))!.confirmed;
     await target.db.sql("INSERT INTO public.items VALUES (3, 'not a number')");
     expect(await worker.exited, worker.output()).toBe(1);
@@ -142,7 +142,7 @@ describe('a failure after this start created the slot', () => {
     const target = await prepare('failed_later');
     const worker = spawnWorker(await strictIndexConfig(target));
     cleanup.push(async () => worker.child.kill('SIGKILL'));
-    await eventually(async () => (await slotOf(target.db, target.slot)) !== null, 30_000, 'the slot');
+    await eventually(() => slotMade(target.db, target.slot), 30_000, 'the slot');
     const created = (await slotOf(target.db, target.slot))!.confirmed;
     await target.db.sql("INSERT INTO public.items VALUES (3, '3')");
     await eventually(async () => (await slotOf(target.db, target.slot))!.confirmed !== created, 30_000, 'a confirmed change');

@@ -49,8 +49,9 @@ describe('several sources in one process', () => {
   };
   const delivered = (s: Source, timeoutMs = 60_000) =>
     eventually(() => idsIn(s).size === s.next - 1, timeoutMs, `source ${s.name}: ${s.next - 1} rows in ${topicOf(s)} (have ${idsIn(s).size})`);
+  // Active, and past its consistent point (support.ts, slotMade): a change committed from then on is in the slot.
   const slotActive = async (s: Source): Promise<boolean> =>
-    (await s.db.sql('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [s.slot]))[0]?.active === true;
+    (await s.db.sql('SELECT active AND confirmed_flush_lsn IS NOT NULL AS streaming FROM pg_replication_slots WHERE slot_name = $1', [s.slot]))[0]?.streaming === true;
   const slotConfirmed = async (s: Source): Promise<bigint> => {
     const [row] = await s.db.sql('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [s.slot]);
     return row ? parseLsn(row.lsn) : 0n;

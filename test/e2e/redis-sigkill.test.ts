@@ -16,7 +16,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { freshDatabase, redisUrl, uniqueName } from '../harness/context.ts';
+import { freshDatabase, redisUrl, slotMade, uniqueName } from '../harness/context.ts';
 import { seededRandom, sleep, testSeed, withRuntime } from './failure-support.ts';
 import { redisClient, startCacheLoad, writeRedisConfig } from './redis-support.ts';
 import { eventually, spawnWorker, type WorkerProcess } from './support.ts';
@@ -56,7 +56,7 @@ rules:
 
     let worker: WorkerProcess = spawnWorker(config);
     cleanup.push(async () => worker.child.kill('SIGKILL'));
-    await eventually(async () => (await db.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [p])).length === 1, 30_000, 'the slot');
+    await eventually(() => slotMade(db, p), 30_000, 'the slot');
     await db.sql(`INSERT INTO public.items SELECT g, 0, nextval('public.items_seq') FROM generate_series(1, ${KEYS + IDLE}) g`);
     const load = startCacheLoad(db.sql, KEYS, random);
 

@@ -10,7 +10,7 @@
  *   from the start), and every row arrives.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { esNode, freshDatabase, kafkaBrokers, redisUrl, uniqueName } from '../harness/context.ts';
+import { esNode, freshDatabase, kafkaBrokers, redisUrl, slotMade, uniqueName } from '../harness/context.ts';
 import { redisClient } from './redis-support.ts';
 import { addCacheSink, cacheMismatches, readNewTopics, waitUntilEqual } from './snapshot-support.ts';
 import { main } from '../../src/cli/main.ts';
@@ -133,7 +133,7 @@ describe('incremental snapshot (slotline snapshot)', () => {
     await withRuntime(config, { batch_max_events: 100 });
     let worker: WorkerProcess = spawnWorker(config);
     cleanup.push(async () => worker.child.kill('SIGKILL'));
-    await eventually(async () => (await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active', [slot])).length === 1, 30_000, 'the worker to stream');
+    await eventually(() => slotMade(db, slot), 30_000, 'the worker to make its slot');
 
     expect(await main(['snapshot', '--config', config, '--table', 'public.items'])).toBe(0);
     const killAfter = 2000 + Math.floor(random() * 8000);

@@ -107,3 +107,15 @@ export async function freshDatabase(prefix: string, major?: number): Promise<Fre
     sql: (sql, params) => server.query(sql, params, database),
   };
 }
+
+/**
+ * Whether `slot` is made: it is listed and has found its
+ * consistent point. The server lists a logical slot as soon as it starts
+ * making it, with a null confirmed_flush_lsn until every transaction then
+ * running anywhere on the server has ended (another test file's, say); a
+ * transaction that commits before that is not in the slot.
+ */
+export async function slotMade(db: Pick<FreshDatabase, 'sql'>, slot: string): Promise<boolean> {
+  const rows = await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn IS NOT NULL', [slot]);
+  return rows.length === 1;
+}

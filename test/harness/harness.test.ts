@@ -5,7 +5,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshDatabase, kafkaBrokers, kafkaVersion, pgServers, uniqueName } from './context.ts';
+import { freshDatabase, kafkaBrokers, kafkaVersion, pgServers, slotMade, uniqueName } from './context.ts';
 import { pgMajorsFromEnv } from './global-setup.ts';
 
 describe('shared PostgreSQL servers', () => {
@@ -46,6 +46,40 @@ describe('shared PostgreSQL servers', () => {
       const [info] = await db.sql('SELECT plugin, database FROM pg_replication_slots WHERE slot_name = $1', [slot]);
       expect(info).toEqual({ plugin: 'pgoutput', database: db.database });
       await db.sql('SELECT pg_drop_replication_slot($1)', [slot]);
+    });
+
+    // Why tests wait with slotMade() before they write: another file's open transaction on the
+    // shared server holds a new slot at its start, listed, while commits pass it by.
+    it('lists a slot being made before it captures changes; slotMade() waits for its consistent point', async () => {
+      const db = await freshDatabase('harness_slot_made', major);
+      const slot = uniqueName('harness_slot');
+      await db.sql('CREATE TABLE item (id int PRIMARY KEY)');
+      await db.sql('CREATE PUBLICATION harness_pub FOR TABLE item');
+      const holder = new pg.Client({ connectionString: db.databaseUrl });
+      const maker = new pg.Client({ connectionString: db.databaseUrl });
+      await Promise.all([holder.connect(), maker.connect()]);
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_current_xact_id()');
+        const making = maker.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+        const listed = async () => (await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).length === 1;
+        while (!(await listed())) await new Promise((r) => setTimeout(r, 20));
+        expect(await slotMade(db, slot)).toBe(false);
+        await db.sql('INSERT INTO item VALUES (1)'); // committed while the slot is listed but not made
+        await holder.query('COMMIT');
+        await making;
+        expect(await slotMade(db, slot)).toBe(true);
+        await db.sql('INSERT INTO item VALUES (2)');
+        const inserts = await db.sql(
+          `SELECT count(*)::int AS n FROM pg_logical_slot_get_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', 'harness_pub')
+            WHERE substr(data, 1, 1) = 'I'`,
+          [slot],
+        );
+        expect(inserts).toEqual([{ n: 1 }]);
+      } finally {
+        await Promise.allSettled([holder.end(), maker.end()]);
+        await db.sql('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
+      }
     });
 
     it('refuses a wrong password', async () => {

@@ -12,6 +12,7 @@
 import { expect, it } from 'vitest';
 import { eventually, readConfig } from '../../e2e/support.ts';
 import type { RunningChild } from '../../harness/child-process.ts';
+import { slotMade } from '../../harness/context.ts';
 import type { SinkAdapter } from '../adapter.ts';
 import { confirmedLsn, converged, newRun, spawnWorker, startWorker, stopWorker, walLsn } from '../run.ts';
 
@@ -79,7 +80,7 @@ export function operatorErrorStops(adapter: SinkAdapter): void {
     const run = await newRun(adapter, 'operator', { sinkYaml });
     const worker = spawnWorker(run);
     // Some sinks meet it only at their first write: give them one.
-    await eventually(async () => worker.child.exitCode !== null || (await run.db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [run.slot])).length === 1, 60_000, 'the worker to stop or make its slot');
+    await eventually(async () => worker.child.exitCode !== null || (await slotMade(run.db, run.slot)), 60_000, 'the worker to stop or make its slot');
     if (worker.child.exitCode === null) await run.db.sql("INSERT INTO public.items VALUES (1, 1, 'x')");
     await expectStopWithHint(worker, message, hint);
   }, 120_000);
