@@ -2,12 +2,26 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { Message, PartitionerArgs } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../test/harness/child-process.ts';
 import { REPO } from '../../test/e2e/support.ts';
 import { GROUPING_MODULE, groupMessagesPerPartition } from './kafkajs.ts';
 
 const require = createRequire(import.meta.url);
+
+interface Queue {
+  push(request: { entry: object; expectResponse: boolean; sendRequest(): void }): void;
+  fulfillRequest(response: { correlationId: number; payload: Buffer | null; size: number }): void;
+  maybeThrottle(ms: number): void;
+  destroy(): void;
+}
+
+/** kafkajs' request queue for one broker connection, as its connections make it (after kafkajs.ts loaded). */
+function requestQueue(): Queue {
+  const RequestQueue = require('kafkajs/src/network/requestQueue/index.js');
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  return new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: 'b:9092', logger });
+}
 
 /** kafkajs' own groupMessagesPerPartition, loaded past whatever the module cache holds. */
 function kafkajsGrouping(): typeof groupMessagesPerPartition {
@@ -53,6 +67,57 @@ describe('kafkajs as slotline loads it', () => {
     const result = await runCommand('node', process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 30_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe('linear true');
+  });
+
+  describe("its request queue's check of pending requests", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const request = (correlationId: number, sent: number[]) => ({
+      entry: { correlationId, apiName: 'Produce', apiKey: 0, apiVersion: 7, resolve() {}, reject() {} },
+      expectResponse: true,
+      sendRequest: () => sent.push(correlationId),
+    });
+
+    // kafkajs' own scheduled one after every response, at -Date.now() ms: a 1 ms poll for as long
+    // as the connection lived, and a TimeoutNegativeWarning on Node 24.
+    it('is scheduled only while requests wait, and sends them in order once the one in flight is answered', () => {
+      vi.useFakeTimers();
+      const queue = requestQueue();
+      const sent: number[] = [];
+      queue.push(request(1, sent));
+      expect(vi.getTimerCount()).toBe(0);
+      queue.push(request(2, sent));
+      queue.push(request(3, sent));
+      expect(sent).toEqual([1]);
+      expect(vi.getTimerCount()).toBe(1);
+      queue.fulfillRequest({ correlationId: 1, payload: null, size: 0 });
+      expect(sent).toEqual([1, 2]);
+      queue.fulfillRequest({ correlationId: 2, payload: null, size: 0 });
+      queue.fulfillRequest({ correlationId: 3, payload: null, size: 0 });
+      expect(sent).toEqual([1, 2, 3]);
+      vi.runAllTimers(); // the check scheduled while 2 and 3 waited, which finds none
+      expect(vi.getTimerCount()).toBe(0);
+      queue.destroy();
+    });
+
+    it('holds requests while a broker throttles the client, and sends them when the throttle ends', () => {
+      vi.useFakeTimers();
+      const queue = requestQueue();
+      const sent: number[] = [];
+      queue.push(request(1, sent));
+      queue.maybeThrottle(500);
+      queue.fulfillRequest({ correlationId: 1, payload: null, size: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+      queue.push(request(2, sent));
+      vi.advanceTimersByTime(499);
+      expect(sent).toEqual([1]);
+      vi.advanceTimersByTime(1);
+      expect(sent).toEqual([1, 2]);
+      queue.fulfillRequest({ correlationId: 2, payload: null, size: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+      queue.destroy();
+    });
   });
 
   it("no other runtime module loads kafkajs' code: they import its values from kafkajs.ts and its types from 'kafkajs'", () => {

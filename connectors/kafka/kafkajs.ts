@@ -48,6 +48,35 @@ if (require.cache[SEND_MESSAGES_MODULE] === undefined && require.cache[GROUPING_
 
 const kafkajs = require('kafkajs') as typeof import('kafkajs');
 
+/**
+ * kafkajs' request queue schedules a check of its pending requests after each
+ * response, `throttledUntil - Date.now()` ms later, even with none pending;
+ * the check schedules the next. `throttledUntil` is -1 until a broker
+ * throttles the client, so the timeout is minus the wall clock: Node makes
+ * it 1 ms, warns on stderr (a TimeoutNegativeWarning on Node 24, the image's:
+ * a line that is not JSON amid the worker's logs), and every connection that
+ * had a response polls every millisecond until it closes. Ours schedules only
+ * when requests are pending, as kafkajs' own comment intends: a request that
+ * cannot go out at once is queued by push(), which schedules the check, and
+ * every response and timeout checks the queue.
+ */
+interface RequestQueue {
+  throttledUntil: number;
+  pending: unknown[];
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  checkPendingRequests(): void;
+}
+const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10; // kafkajs' own: requests wait for one in flight, the queue is not throttled
+const requestQueue = (require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueue & { scheduleCheckPendingRequests(): void } }).prototype;
+requestQueue.scheduleCheckPendingRequests = function (this: RequestQueue): void {
+  if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
+  const throttledFor = this.throttledUntil - Date.now();
+  this.throttleCheckTimeoutId = setTimeout(() => {
+    this.throttleCheckTimeoutId = null;
+    this.checkPendingRequests();
+  }, throttledFor > 0 ? throttledFor : CHECK_PENDING_REQUESTS_INTERVAL_MS);
+};
+
 /** Whether kafkajs' producer in this process groups with ours (false when it was loaded before this module). */
 export const linearGrouping = require.cache[GROUPING_MODULE]?.exports === groupMessagesPerPartition && require.cache[SEND_MESSAGES_MODULE]?.children.some((child) => child.exports === groupMessagesPerPartition) === true;
 

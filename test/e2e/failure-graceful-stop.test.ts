@@ -51,6 +51,9 @@ describe('graceful stop (SIGTERM) during a write load', () => {
     worker = null;
     expect(exitCode, first.output()).toBe(0);
     expect(stopMs).toBeLessThan(shutdownTimeoutMs);
+    // What an operator's log shipper reads: JSON records only, nothing from Node or a library
+    // between them (kafkajs' TimeoutNegativeWarning on Node 24, connectors/kafka/kafkajs.ts).
+    expect(first.output().split('\n').filter((line) => line.trim() !== '' && !isJsonObject(line))).toEqual([]);
 
     await eventually(async () => !(await probe.slot(slot)).active, 20_000, 'the slot to be released');
     const confirmed = (await probe.slot(slot)).confirmedFlushLsn;
@@ -111,3 +114,11 @@ describe('graceful stop (SIGTERM) during a write load', () => {
     expect(perKeyOrder(records, summary.lastEvent)).toEqual([]);
   }, 120_000);
 });
+
+function isJsonObject(line: string): boolean {
+  try {
+    return typeof JSON.parse(line) === 'object';
+  } catch {
+    return false;
+  }
+}
