@@ -23,7 +23,7 @@
  *   (kafka-write-queue.ts). When the runner retries a write after a failure,
  *   requests already acknowledged are not sent again.
  */
-import type { Producer, ProducerConfig } from 'kafkajs';
+import type { Admin, Producer, ProducerConfig } from 'kafkajs';
 import { SlotlineError } from '../../src/errors.ts';
 import type { Sink, SinkContext } from '../../src/sink.ts';
 import { createKafkaClient } from './kafka-client.ts';
@@ -48,12 +48,39 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
   const knownTopics = new Set<string>();
   let compression = CompressionTypes.None;
 
+  /** Topics the broker had when this sink started (create_topics on): writing to one needs no admin round trip. */
+  const topicsAtStart = new Set<string>();
+  /**
+   * The admin client that checks and creates topics. start() connects it
+   * beside the producer and lists the broker's topics, before the stream
+   * starts. Done at the first write instead, connecting and listing took
+   * 100-400 ms of a bench drain, each round trip waiting behind the event
+   * loop's decoding of the stream. Dropped after a failed check, so that the
+   * next one connects afresh.
+   */
+  let topicAdmin: Promise<Admin> | null = null;
+  const connectedAdmin = (): Promise<Admin> => {
+    if (topicAdmin === null) {
+      const admin = kafka.admin();
+      const connecting = admin.connect().then(() => admin);
+      topicAdmin = connecting;
+      connecting.catch(() => {
+        if (topicAdmin === connecting) topicAdmin = null;
+      });
+    }
+    return topicAdmin;
+  };
+  const dropAdmin = async (): Promise<void> => {
+    const admin = topicAdmin;
+    topicAdmin = null;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  };
+
   /** With create_topics on, creates the topics this sink has not written to yet (else the broker's auto-create applies). */
   const ensureTopics = async (topics: Iterable<string>): Promise<void> => {
-    const missing = [...topics].filter((t) => !knownTopics.has(t));
+    const missing = [...topics].filter((t) => !knownTopics.has(t) && !topicsAtStart.has(t));
     if (missing.length === 0 || !config.create_topics.enabled) return;
-    const admin = kafka.admin();
-    await admin.connect();
+    const admin = await connectedAdmin();
     try {
       const existing = new Set(await admin.listTopics());
       const toCreate = missing.filter((t) => !existing.has(t));
@@ -69,8 +96,9 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
         });
         logger.info({ topics: toCreate }, 'created topics');
       }
-    } finally {
-      await admin.disconnect();
+    } catch (err) {
+      await dropAdmin();
+      throw err;
     }
     for (const t of missing) knownTopics.add(t);
   };
@@ -124,12 +152,26 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
     writesRecords: true,
     async start() {
       compression = await compressionType(config.compression);
-      if (exactlyOnce) return exactlyOnce.start();
-      producer = kafka.producer({ ...producerConfig, idempotent: true, maxInFlightRequests: 1 });
+      const connecting = `connecting to Kafka ${config.brokers.join(',')}`;
+      const admin = config.create_topics.enabled ? connectedAdmin() : null;
       try {
-        await producer.connect();
+        if (exactlyOnce) await exactlyOnce.start();
+        else {
+          producer = kafka.producer({ ...producerConfig, idempotent: true, maxInFlightRequests: 1 });
+          await producer.connect().catch((err: unknown) => {
+            throw classifyKafkaError(err, connecting);
+          });
+        }
+        const listed = await admin?.then((a) => a.listTopics()).catch((err: unknown) => {
+          throw classifyKafkaError(err, connecting);
+        });
+        for (const topic of listed ?? []) topicsAtStart.add(topic);
       } catch (err) {
-        throw classifyKafkaError(err, `connecting to Kafka ${config.brokers.join(',')}`);
+        // A sink that failed to start is not stopped: nothing of it may stay open.
+        await dropAdmin();
+        await producer?.disconnect().catch(() => undefined);
+        producer = null;
+        throw err;
       }
     },
     async write(events, info) {
@@ -155,6 +197,7 @@ export function createKafkaSink(config: KafkaSinkConfig, context: SinkContext): 
       await exactlyOnce?.stop();
       await producer?.disconnect();
       producer = null;
+      await dropAdmin();
     },
   };
 }
