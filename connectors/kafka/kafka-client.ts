@@ -45,7 +45,7 @@ const kafkajsSocket = (require('kafkajs/src/network/socketFactory.js') as () => 
  * kafkajs' own socket factory, plus TCP_NODELAY, as the Java client sets it.
  * Without it Nagle's algorithm held the last partial segment of a request
  * until the broker's delayed ACK came: 25–60 ms for a write of a few dozen
- * records at 5 000 rows/s, which set the live p99 (docs/benchmark.md).
+ * records at 5 000 rows/s, which set the live p99 (docs/kafka-performance.md, step 8).
  */
 export const noDelaySocket: ISocketFactory = (args) => {
   const socket = kafkajsSocket(args);

@@ -15,7 +15,7 @@
  * written per 1 MB request, outside the V8 heap. Our body leaves room in front
  * of itself, and kafkajs' Encoder#writeEncoder, given such a body, writes the
  * framing into that room instead: the bytes sent are the same and the request
- * is one allocation (docs/benchmark.md, issue 11).
+ * is one allocation (docs/kafka-performance.md, step 9).
  *
  * That allocation is reused: a body of up to SLAB_BYTES is written into a
  * slab that goes back to a small pool once the broker's answer to the

@@ -4,7 +4,7 @@
  * record through several nested encoders, each a zero-filled buffer that
  * doubles and copies as it grows: ~42 KiB allocated per 4 KB record, outside
  * the V8 heap, and the full collections that external memory forces took half
- * of the worker's CPU into Kafka (docs/benchmark.md, issue 11). Here a request
+ * of the worker's CPU into Kafka (docs/kafka-performance.md, step 6). Here a request
  * is one allocation and each key, value and header is copied once.
  *
  * The bytes are kafkajs' own for the same input (kafka-record-batch.test.ts

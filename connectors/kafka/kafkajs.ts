@@ -7,7 +7,7 @@
  * quadratic in the messages of a partition. A 1 MB request of ~1 000 records
  * copied ~500 000 array slots: 2.2 GB of garbage on a 200 000-row drain
  * without schemas, 46 % of all the worker allocated, and half its scavenges
- * (docs/benchmark.md, step 12). Ours pushes: the same partitions, the same
+ * (docs/kafka-performance.md, step 12). Ours pushes: the same partitions, the same
  * order within each.
  *
  * kafkajs' producer binds the grouping when its module is first loaded, so

@@ -9,7 +9,7 @@
  * a scavenge or two, so the old generation refilled to 140-170 MiB before each
  * collection: most of a 250 MiB peak RSS was garbage waiting to be found.
  * At a factor of 1.5 the same drains peaked 80-90 MiB lower for the same CPU
- * per row (docs/benchmark.md, issue 11): a full collection of a small heap is
+ * per row (docs/kafka-performance.md, step 10): a full collection of a small heap is
  * cheap, and V8 marks it concurrently.
  *
  * Node refuses the flag in NODE_OPTIONS, so the command sets it when it
