@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatLsn, parseLsn } from '../../src/lsn.ts';
-import { freshDatabase, kafkaBrokers, slotMade, uniqueName } from '../harness/context.ts';
+import { freshDatabase, kafkaBrokers, slotStreaming, uniqueName } from '../harness/context.ts';
 import { eventually, spawnWorker, writeConfig, type WorkerProcess } from './support.ts';
 import { dropSlots, openProbe, openTopicAdmin, peakRssKiB, readAt } from './failure-support.ts';
 
@@ -44,10 +44,7 @@ describe('a 500k-row transaction with the heap capped', () => {
       if (kib !== null) peakKiB = Math.max(peakKiB, kib);
     }, 200);
     cleanup.push(async () => clearInterval(sampler));
-    await eventually(async () => {
-      const rows = await db.sql('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-      return (rows[0]?.active === true && (await slotMade(db, slot))) || proc.child.exitCode !== null;
-    }, 30_000, 'slotline streaming');
+    await eventually(async () => (await slotStreaming(db, slot)) || proc.child.exitCode !== null, 30_000, 'slotline streaming');
     expect(proc.child.exitCode, proc.output()).toBeNull();
     baselineKiB = peakRssKiB(pid) ?? 0;
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parseLsn } from '../../src/lsn.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, kafkaBrokers, pgServer, redisUrl, uniqueName, type FreshDatabase } from '../harness/context.ts';
+import { freshDatabase, kafkaBrokers, pgServer, redisUrl, slotStreaming, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { startPostgres, type PgServer } from '../harness/postgres.ts';
 import { testTempDir } from '../harness/temp-dirs.ts';
 import { openTopicAdmin, type TopicAdmin } from './failure-support.ts';
@@ -49,9 +49,7 @@ describe('several sources in one process', () => {
   };
   const delivered = (s: Source, timeoutMs = 60_000) =>
     eventually(() => idsIn(s).size === s.next - 1, timeoutMs, `source ${s.name}: ${s.next - 1} rows in ${topicOf(s)} (have ${idsIn(s).size})`);
-  // Active, and past its consistent point (support.ts, slotMade): a change committed from then on is in the slot.
-  const slotActive = async (s: Source): Promise<boolean> =>
-    (await s.db.sql('SELECT active AND confirmed_flush_lsn IS NOT NULL AS streaming FROM pg_replication_slots WHERE slot_name = $1', [s.slot]))[0]?.streaming === true;
+  const slotActive = (s: Source): Promise<boolean> => slotStreaming(s.db, s.slot);
   const slotConfirmed = async (s: Source): Promise<bigint> => {
     const [row] = await s.db.sql('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [s.slot]);
     return row ? parseLsn(row.lsn) : 0n;

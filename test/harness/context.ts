@@ -119,3 +119,9 @@ export async function slotMade(db: Pick<FreshDatabase, 'sql'>, slot: string): Pr
   const rows = await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn IS NOT NULL', [slot]);
   return rows.length === 1;
 }
+
+/** Whether a worker streams from `slot`: it is made (slotMade) and a session holds it. False once released. */
+export async function slotStreaming(db: Pick<FreshDatabase, 'sql'>, slot: string): Promise<boolean> {
+  const rows = await db.sql('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn IS NOT NULL AND active', [slot]);
+  return rows.length === 1;
+}
