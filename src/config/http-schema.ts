@@ -51,7 +51,7 @@ export const httpSchema = z
     ),
     stall_timeout_ms: durationMs(
       120_000,
-      'Liveness: `/healthz` fails when the replication connection is up but nothing (not even a keepalive) came for this long, or a sink write has not returned for this long.',
+      'Liveness: `/healthz` fails when slotline reads the replication connection but nothing (not even a keepalive) came for this long, or a sink write has not returned for this long. Time paused while the sinks catch up or retry does not count.',
       1_000,
     ),
   })

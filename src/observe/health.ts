@@ -5,7 +5,9 @@
  * event loop answering is the first half (a blocked loop cannot answer at
  * all); the second is that the pipeline moves or is legitimately idle: while
  * the replication connection is up the server sends at least a keepalive
- * every wal_sender_timeout / 2, and no sink write may hang without returning.
+ * every wal_sender_timeout / 2 (heard only while slotline reads the socket:
+ * a pause while the sinks catch up or retry is not silence), and no sink
+ * write may hang without returning.
  * A sink that fails and retries, or a reconnect loop, is not wedged: a
  * restart would not help, so those make the worker unready, not dead.
  *
@@ -25,10 +27,21 @@ export interface ProbeResult {
   reasons: string[];
 }
 
+/**
+ * Pauses that wait on the sinks: the in-flight ceiling, a sink's first write,
+ * a stop's drain. A paused socket reads no keepalives, so the silence is ours;
+ * a sink write that hangs has a check of its own below. A catalog look-up
+ * that hangs is a wedge: that pause does not count.
+ */
+const WAITING_ON_SINKS: ReadonlySet<string> = new Set(['budget', 'first-write', 'stopping']);
+
 export function liveness(telemetry: Telemetry, stallTimeoutMs: number, now = Date.now()): ProbeResult {
   const reasons: string[] = [];
-  if (telemetry.streaming && now - telemetry.lastInboundAt > stallTimeoutMs) {
-    reasons.push(`nothing received on the replication connection for ${Math.round((now - telemetry.lastInboundAt) / 1000)} s (not even a keepalive)`);
+  const paused = telemetry.pausedBy();
+  const waitingOnSinks = paused.length > 0 && paused.every((reason) => WAITING_ON_SINKS.has(reason));
+  const silentSince = Math.max(telemetry.lastInboundAt, telemetry.readingSince);
+  if (telemetry.streaming && !waitingOnSinks && now - silentSince > stallTimeoutMs) {
+    reasons.push(`nothing received on the replication connection for ${Math.round((now - silentSince) / 1000)} s (not even a keepalive)`);
   }
   for (const sink of telemetry.sinks) {
     if (sink.writeStartedAt !== null && now - sink.writeStartedAt > stallTimeoutMs) {

@@ -85,6 +85,25 @@ describe('probes', () => {
     expect(liveness(t, 60_000, 61_000).reasons).toEqual(['sink "k" has a write in flight for 61 s']);
   });
 
+  it('liveness does not count the silence of a socket paused while the sinks catch up or retry', () => {
+    const t = createTelemetry({ sinks: [{ name: 'k', type: 'kafka' }], inFlightCeiling: 1, now: at(0) });
+    t.streaming = true;
+    t.lastInboundAt = 0;
+    let paused: string[] = ['budget'];
+    t.pausedBy = () => paused;
+    expect(liveness(t, 60_000, 600_000).ok).toBe(true);
+    paused = ['first-write', 'stopping'];
+    expect(liveness(t, 60_000, 600_000).ok).toBe(true);
+    // Reading again at 600 s: silence counts from there.
+    paused = [];
+    t.readingSince = 600_000;
+    expect(liveness(t, 60_000, 659_000).ok).toBe(true);
+    expect(liveness(t, 60_000, 661_000).reasons).toEqual(['nothing received on the replication connection for 61 s (not even a keepalive)']);
+    // A catalog look-up that never returns is a wedge, whatever else holds.
+    paused = ['budget', 'catalog'];
+    expect(liveness(t, 60_000, 661_000).ok).toBe(false);
+  });
+
   it('readiness wants streaming and every sink started and not failing', () => {
     const t = createTelemetry({ sinks: [{ name: 'k', type: 'kafka' }], inFlightCeiling: 1 });
     expect(readiness(t).reasons).toEqual(['the replication connection is not streaming (starting)', 'sink "k" has not started']);

@@ -84,6 +84,8 @@ export interface Telemetry {
   lastHeartbeatAt: number | null;
   /** Last message or keepalive from the server (ms); liveness looks at it. */
   lastInboundAt: number;
+  /** When the replication socket was last read again after a pause (ms): silence before it was ours, not the server's. */
+  readingSince: number;
   inFlightBytes: () => number;
   inFlightCeiling: number;
   pausedBy: () => readonly string[];
@@ -157,6 +159,7 @@ export function createTelemetry(options: { sinks: ReadonlyArray<{ name: string; 
     heartbeats: 0,
     lastHeartbeatAt: null,
     lastInboundAt: now(),
+    readingSince: now(),
     inFlightBytes: () => 0,
     inFlightCeiling: options.inFlightCeiling,
     pausedBy: () => [],

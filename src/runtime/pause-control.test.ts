@@ -11,15 +11,20 @@ function socket() {
 describe('pause control', () => {
   it('keeps the socket paused while any reason holds, and resumes it when the last one goes', () => {
     const s = socket();
-    const pause = createPauseControl(() => s.stream);
+    let resumed = 0;
+    const pause = createPauseControl(() => s.stream, () => resumed++);
     pause.set('budget', true);
     pause.set('catalog', true);
     pause.set('budget', false);
     expect(s.last()).toBe('pause');
     expect(pause.reasons()).toEqual(['catalog']);
+    expect(resumed).toBe(0);
     pause.set('catalog', false);
     expect(s.last()).toBe('resume');
     expect(pause.reasons()).toEqual([]);
+    expect(resumed).toBe(1);
+    pause.set('first-write', false); // not paused: nothing resumes
+    expect(resumed).toBe(1);
   });
 
   it('keeps the reasons between sessions and applies them to the next stream', () => {

@@ -21,8 +21,11 @@ export interface PauseControl {
   apply(): void;
 }
 
-/** `current`: the stream to pause, or null between sessions (the reasons are then kept for the next one). */
-export function createPauseControl(current: () => Pausable | null): PauseControl {
+/**
+ * `current`: the stream to pause, or null between sessions (the reasons are
+ * then kept for the next one). `resumed`: the last reason went.
+ */
+export function createPauseControl(current: () => Pausable | null, resumed?: () => void): PauseControl {
   const reasons = new Set<PauseReason>();
   const apply = (): void => {
     if (reasons.size > 0) current()?.pause();
@@ -30,9 +33,11 @@ export function createPauseControl(current: () => Pausable | null): PauseControl
   };
   return {
     set(reason, on) {
+      const before = reasons.size;
       if (on) reasons.add(reason);
       else reasons.delete(reason);
       apply();
+      if (before > 0 && reasons.size === 0) resumed?.();
     },
     has: (reason) => reasons.has(reason),
     reasons: () => [...reasons],

@@ -91,7 +91,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
 
-  const pause = createPauseControl(() => loop.current());
+  const pause = createPauseControl(() => loop.current(), () => (telemetry.readingSince = Date.now()));
   const budget = createInFlightBudget(options.maxInFlightBytes, (over) => {
     if (over) logger.debug({ inFlightBytes: budget.used }, 'in-flight ceiling reached; pausing the slot');
     pause.set('budget', over);

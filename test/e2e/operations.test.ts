@@ -7,6 +7,8 @@
  *   /status agrees, and promtool accepts the exposition;
  * - with Kafka stopped /readyz turns 503 naming the sink and the lag grows;
  *   with Kafka back it turns 200 and the lag falls to 0;
+ * - paused at the in-flight ceiling while Kafka is down, the worker is not
+ *   reported dead (/healthz), though the paused socket reads no keepalives;
  * - a SIGKILLed worker, restarted, serves fresh metrics of its own;
  * - nothing secret appears on any endpoint.
  */
@@ -117,6 +119,44 @@ describe('operations endpoints', () => {
       const m = await scrape(url);
       return m.value('slotline_events_written_total', { sink: 'kafka', ...TABLE, op: 'c' }) === 6 && m.value('slotline_lag_seconds') === 0 && m.value('slotline_lag_bytes') === 0;
     }, 60_000, 'every row written and lag back to 0');
+  }, 300_000);
+
+  it('paused at the in-flight ceiling while Kafka is down: /healthz stays 200; Kafka back: every row arrives', async () => {
+    const kafka: KafkaServer = await startKafka();
+    cleanup.push(() => kafka.close());
+    const db = await itemsDatabase('ops_ceiling');
+    // The stall timeout is longer than one write's attempt against a stopped broker (kafkajs
+    // retries inside it for ~10 s), and heartbeats every second keep a stream that is read from
+    // falling silent for that long.
+    const config = await writeConfig({
+      db, slot: uniqueName('ops'), publication: uniqueName('pub'), topicPrefix: uniqueName('ops'), brokers: kafka.brokers, tables: ['public.items'],
+      heartbeatIntervalMs: 1000, runtimeExtra: 'max_in_flight_bytes: 64KiB', httpExtra: 'stall_timeout_ms: 25000',
+    });
+    const worker = await runInProcess(config);
+    cleanup.push(() => worker.stop());
+    const url = worker.operations.http!.url;
+    await eventually(async () => (await getJson(`${url}/readyz`)).status === 200, 30_000, '/readyz 200');
+    await db.sql('INSERT INTO public.items VALUES (1, 0)');
+    const created = async () => (await scrape(url)).value('slotline_events_written_total', { sink: 'kafka', ...TABLE, op: 'c' });
+    await eventually(async () => (await created()) === 1, 30_000, 'the first row');
+
+    await kafka.stop();
+    await db.sql('INSERT INTO public.items SELECT g, 0 FROM generate_series(2, 3000) g'); // far more than 64 KiB of events
+    const pausedBy = async (): Promise<string[]> => (await getJson(`${url}/status`)).body.inFlight.pausedBy;
+    await eventually(async () => (await pausedBy()).includes('budget'), 60_000, 'reading paused at the ceiling');
+    // Longer than the stall timeout without a keepalive read: the socket is paused while the sink
+    // retries, which a restart would not help.
+    const until = Date.now() + 35_000;
+    while (Date.now() < until) {
+      const health = await getJson(`${url}/healthz`);
+      expect(health.body).toEqual({ status: 'ok' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await pausedBy()).toContain('budget');
+
+    await kafka.start();
+    await eventually(async () => (await created()) === 3000, 120_000, 'every row written');
+    await eventually(async () => (await getJson(`${url}/healthz`)).status === 200 && (await pausedBy()).length === 0, 30_000, 'reading again');
   }, 300_000);
 
   it('a SIGKILLed worker, restarted, serves fresh metrics of its own', async () => {

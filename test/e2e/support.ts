@@ -32,6 +32,10 @@ export interface ConfigSpec {
   mainExtra?: string;
   /** Extra keys of the `source` section, one per line without indentation (e.g. `wal_sender_timeout_ms: 4000`). */
   sourceExtra?: string;
+  /** Extra keys of the `runtime` section, one per line without indentation (e.g. `max_in_flight_bytes: 64KiB`). */
+  runtimeExtra?: string;
+  /** Extra keys of the `http` section, one per line without indentation (e.g. `stall_timeout_ms: 2000`). */
+  httpExtra?: string;
   /** Extra YAML text for the Kafka sink file. */
   kafkaExtra?: string;
   /** source.heartbeat_interval_ms (default 0: off, so tests see only their own WAL). */
@@ -45,6 +49,10 @@ export interface ConfigSpec {
   /** The Kafka sink's create_topics.enabled (default true). */
   createTopics?: boolean;
 }
+
+/** Extra keys of a section, given one per line without indentation, indented under it. */
+const sectionLines = (extra: string | undefined): string =>
+  (extra ?? '').split('\n').filter((l) => l.trim() !== '').map((l) => `  ${l}\n`).join('');
 
 /** Writes slotline.yaml and sinks/kafka.yaml into a fresh temp dir; returns the main file's path. */
 export async function writeConfig(spec: ConfigSpec): Promise<string> {
@@ -61,14 +69,14 @@ export async function writeConfig(spec: ConfigSpec): Promise<string> {
 ${tables}  status_interval_ms: 1000
   heartbeat_interval_ms: ${spec.heartbeatIntervalMs ?? 0}
   reconnect: { initial_delay_ms: 200, max_delay_ms: 2000 }
-${(spec.sourceExtra ?? '').split('\n').filter((l) => l.trim() !== '').map((l) => `  ${l}\n`).join('')}topic_prefix: ${spec.topicPrefix}
+${sectionLines(spec.sourceExtra)}topic_prefix: ${spec.topicPrefix}
 sinks: sinks/
 runtime:
   retry: { initial_delay_ms: 100, max_delay_ms: 2000 }
 ${spec.batchMaxEvents ? `  batch_max_events: ${spec.batchMaxEvents}\n` : ''}${spec.lingerMs ? `  linger_ms: ${spec.lingerMs}\n` : ''}  shutdown_timeout_ms: 20000
-http:
+${sectionLines(spec.runtimeExtra)}http:
   listen: "127.0.0.1:0"
-log:
+${sectionLines(spec.httpExtra)}log:
   level: ${spec.logLevel ?? process.env.SLOTLINE_TEST_LOG ?? 'warn'}
 ${spec.mainExtra ?? ''}
 `,
