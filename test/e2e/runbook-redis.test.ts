@@ -8,7 +8,7 @@
  */
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, uniqueName, type FreshDatabase } from '../harness/context.ts';
+import { freshDatabase, slotStreaming, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { slotsOf } from './drill-support.ts';
 import { redisClient, writeRedisConfig } from './redis-support.ts';
@@ -48,7 +48,10 @@ describe('runbook drill (b): Redis flushed', () => {
     const client = redisClient(redis.url);
     stops.push(async () => client.disconnect());
     await eventually(async () => (await client.keys('order:*')).length === ROWS, 60_000, 'the initial snapshot in Redis');
+    // The slot is free for a moment between the snapshot's session, which made it, and the stream's.
+    await eventually(() => slotStreaming(db, slot), 30_000, 'the worker streaming');
     const before = await slotsOf(db);
+    expect(before[slot].pid).not.toBeNull();
 
     const drill = await runbookDrill('b');
     expect(drill.commands.map((c) => c[1])).toEqual(['verify', 'drill', 'snapshot', 'verify']);
