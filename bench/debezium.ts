@@ -9,7 +9,8 @@
  * times are late by at most that much (plus one ListOffsets round trip).
  */
 import { readFile } from 'node:fs/promises';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { Kafka, logLevel } from '../connectors/kafka/kafkajs.ts';
 import { connectorProperties, ensureConnectClasspath, startConnect } from '../test/harness/debezium-connect.ts';
 import type { PgEndpoint } from '../test/harness/postgres.ts';
 import { logTail } from '../test/harness/server-process.ts';

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { compatibilityPartitioner, Producer, stringSerializer } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../connectors/kafka/kafkajs.ts';
 import { murmur2 } from '../connectors/kafka/kafka-partitioner.ts';
 import { startKafka } from '../test/harness/kafka.ts';
 import type { ClientResult, ClientSpec } from './kafka-clients-process.ts';

@@ -8,7 +8,8 @@
  * Writes `megabytes` of 4 KB records, in requests of about 1 MB, with an
  * idempotent producer and acks=all (as the sink does) to a topic of its own.
  */
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import { Kafka, logLevel } from '../connectors/kafka/kafkajs.ts';
 
 const RECORD_BYTES = 4096;
 const RECORDS_PER_REQUEST = 240;

@@ -9,7 +9,7 @@
  * Used by debezium-parity.test.ts and by bench/debezium-parity.ts (all
  * variants, either debezium_compat).
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import pg from 'pg';
 import { connectorProperties, startConnect, type ConnectWorker } from '../harness/debezium-connect.ts';
 import type { PgEndpoint } from '../harness/postgres.ts';

@@ -21,7 +21,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import pg from 'pg';
 import { describeError } from '../../src/errors.ts';
 import { formatLsn, parseLsn } from '../../src/lsn.ts';

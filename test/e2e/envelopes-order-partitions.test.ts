@@ -13,7 +13,7 @@
  * vectors in kafka-partitioner.test.ts), and within a partition the
  * transactions are in commit order.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { murmur2 } from '../../connectors/kafka/kafka-partitioner.ts';
 import { pgServers } from '../harness/context.ts';

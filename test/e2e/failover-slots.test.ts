@@ -9,7 +9,7 @@
  * checkpoint), and with the worker killed and started again (it resumes from
  * the synced slot's position, which may lag: changes come again, at least once).
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokers, uniqueName } from '../harness/context.ts';
 import type { PgEndpoint } from '../harness/postgres.ts';

@@ -14,7 +14,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName } from '../harness/context.ts';
 import { readNewTopics } from './snapshot-support.ts';

@@ -6,7 +6,7 @@
  * topic and says how to fix it, and confirms nothing past what Kafka has.
  * Each case runs against a private broker with that setting.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorKind } from '../../src/errors.ts';
 import { parseLsn } from '../../src/lsn.ts';

@@ -5,7 +5,7 @@
  * after it must still get its topic, and every change must arrive. The broker
  * has auto-create off, so only the sink can have made the topic.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, uniqueName } from '../harness/context.ts';
 import { startKafka } from '../harness/kafka.ts';

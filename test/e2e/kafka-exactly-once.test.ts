@@ -12,7 +12,7 @@
  *
  * Kill points come from a seeded generator; SLOTLINE_FAILURE_SEED replays one.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName } from '../harness/context.ts';
 import { startKafka } from '../harness/kafka.ts';

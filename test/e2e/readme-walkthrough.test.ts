@@ -10,7 +10,7 @@
  * What the user depends on: the tables' rows reach Kafka as a snapshot, live
  * changes follow, and SIGTERM stops it with exit 0.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild, runCommand } from '../harness/child-process.ts';
 import { startKafka, type KafkaServer } from '../harness/kafka.ts';

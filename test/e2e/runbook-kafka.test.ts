@@ -8,7 +8,7 @@
  * began. Neither moves the production slot or the rewind slot.
  */
 import { dirname } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { slotsOf } from './drill-support.ts';

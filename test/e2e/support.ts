@@ -7,7 +7,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { expect } from 'vitest';
 import { sinkConfigSchemas } from '../../connectors/index.ts';
 import { loadConfig, type SlotlineConfig } from '../../src/config/load-config.ts';

@@ -14,7 +14,7 @@
  * - outbox: the router's defaults, type as a header, schemas on;
  * - outboxjson: expanded JSON payload, aggregatetype in the envelope, schemas on.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorProperties, ensureConnectClasspath, startConnect } from '../harness/debezium-connect.ts';
 import { freshDatabase, kafkaBrokers, kafkaVersion, uniqueName } from '../harness/context.ts';

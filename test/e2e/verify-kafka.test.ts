@@ -6,7 +6,8 @@
  *   key no row has): exit 1 with exactly those counts and keys;
  * - while a write load keeps changing rows and the worker keeps up: no drift.
  */
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { eventually, readTopics, runInProcess, writeConfig, type TopicReader } from './support.ts';

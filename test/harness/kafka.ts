@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { defaultKafkaVersion, ensureKafkaDist, type KafkaDist } from './kafka-dist.ts';
 import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';

@@ -4,7 +4,8 @@
  * one one-partition topic per run read by a real consumer from the beginning.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+import { Kafka, logLevel } from '../../../connectors/kafka/kafkajs.ts';
 import { startKafka, type KafkaServer } from '../../harness/kafka.ts';
 import { openTopicAdmin } from '../../e2e/failure-support.ts';
 import { readTopics, type ConsumedRecord, type TopicReader } from '../../e2e/support.ts';
