@@ -2,11 +2,12 @@
  * Smoke test of the shared servers: if this file fails, every integration test
  * after it would fail for the harness's reasons, not slotline's.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, kafkaVersion, pgServers, slotMade, uniqueName } from './context.ts';
 import { pgMajorsFromEnv } from './global-setup.ts';
+import { dropLeftoverSlots } from './slot-cleanup.ts';
 
 describe('shared PostgreSQL servers', () => {
   const servers = pgServers();
@@ -87,6 +88,28 @@ describe('shared PostgreSQL servers', () => {
       const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: 'not-the-password', database: 'postgres' });
       await expect(client.connect()).rejects.toMatchObject({ code: '28P01' });
     });
+  });
+});
+
+describe('slots a test file leaves on a shared server', () => {
+  // What the setup file does when a file ends (./slot-cleanup.ts); called here directly.
+  it('are dropped, in the databases the file created and no others', async () => {
+    const db = await freshDatabase('harness_leftover');
+    const server = pgServers()[0];
+    const notOurs = uniqueName('harness_not_ours');
+    await server.query(`CREATE DATABASE ${notOurs}`); // not through createDatabase: not remembered
+    const slots = [uniqueName('left'), uniqueName('left'), uniqueName('kept')];
+    try {
+      await db.sql("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slots[0]]);
+      await db.sql("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slots[1]]);
+      await server.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slots[2]], notOurs);
+      await dropLeftoverSlots();
+      const left = await server.query('SELECT slot_name::text AS slot FROM pg_replication_slots WHERE slot_name = ANY($1::text[])', [slots]);
+      expect(left).toEqual([{ slot: slots[2] }]);
+    } finally {
+      await server.query('SELECT pg_drop_replication_slot($1)', [slots[2]]).catch(() => undefined);
+      await server.query(`DROP DATABASE ${notOurs}`).catch(() => undefined);
+    }
   });
 });
 

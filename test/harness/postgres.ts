@@ -12,6 +12,7 @@ import pg from 'pg';
 import { binaryVersion, PG_OS_USER, runnableBinDir } from './postgres-binaries.ts';
 import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
+import { rememberDatabase } from './slot-cleanup.ts';
 import { isRoot, runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
 export { pgBinDir, pgToolPath, SUPPORTED_PG_MAJORS } from './postgres-binaries.ts';
@@ -73,6 +74,7 @@ export function pgEndpoint(info: PgConnectionInfo): PgEndpoint {
     query,
     async createDatabase(name) {
       await query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+      rememberDatabase({ url }, name);
     },
   };
 }
