@@ -28,12 +28,11 @@ export interface ProbeResult {
 }
 
 /**
- * Pauses that wait on the sinks: the in-flight ceiling, a sink's first write,
- * a stop's drain. A paused socket reads no keepalives, so the silence is ours;
+ * Pauses that wait on the sinks: the in-flight ceiling, a stop's drain. A paused socket reads no keepalives, so the silence is ours;
  * a sink write that hangs has a check of its own below. A catalog look-up
  * that hangs is a wedge: that pause does not count.
  */
-const WAITING_ON_SINKS: ReadonlySet<string> = new Set(['budget', 'first-write', 'stopping']);
+const WAITING_ON_SINKS: ReadonlySet<string> = new Set(['budget', 'stopping']);
 
 export function liveness(telemetry: Telemetry, stallTimeoutMs: number, now = Date.now()): ProbeResult {
   const reasons: string[] = [];

@@ -46,7 +46,7 @@ export interface MetricsOptions {
 }
 
 const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'];
-const PAUSE_REASONS = ['budget', 'catalog', 'first-write', 'stopping'];
+const PAUSE_REASONS = ['budget', 'catalog', 'stopping'];
 const ERROR_KINDS: ErrorKind[] = ['retryable', 'operator', 'record'];
 
 type Labels = Record<string, string>;
@@ -140,7 +140,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   gauge('slotline_in_flight_bytes', 'Event bytes read from the slot and not yet written by every sink.', ({ telemetry }, set) => set({}, telemetry.inFlightBytes()));
   gauge('slotline_in_flight_ceiling_bytes', 'runtime.max_in_flight_bytes.', ({ telemetry }, set) => set({}, telemetry.inFlightCeiling));
-  gauge('slotline_paused', 'Reading the slot is paused (1), by reason: budget (in-flight ceiling), catalog (type look-up), first-write (a sink\'s first write is out), stopping (draining before exit).', ({ telemetry }, set) => {
+  gauge('slotline_paused', 'Reading the slot is paused (1), by reason: budget (in-flight ceiling), catalog (type look-up), stopping (draining before exit).', ({ telemetry }, set) => {
     const paused = telemetry.pausedBy();
     for (const reason of new Set([...PAUSE_REASONS, ...paused])) set({ reason }, paused.includes(reason) ? 1 : 0);
   });

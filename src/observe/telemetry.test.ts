@@ -92,7 +92,7 @@ describe('probes', () => {
     let paused: string[] = ['budget'];
     t.pausedBy = () => paused;
     expect(liveness(t, 60_000, 600_000).ok).toBe(true);
-    paused = ['first-write', 'stopping'];
+    paused = ['budget', 'stopping'];
     expect(liveness(t, 60_000, 600_000).ok).toBe(true);
     // Reading again at 600 s: silence counts from there.
     paused = [];

@@ -23,7 +23,7 @@ describe('pause control', () => {
     expect(s.last()).toBe('resume');
     expect(pause.reasons()).toEqual([]);
     expect(resumed).toBe(1);
-    pause.set('first-write', false); // not paused: nothing resumes
+    pause.set('budget', false); // not paused: nothing resumes
     expect(resumed).toBe(1);
   });
 

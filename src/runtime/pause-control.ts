@@ -1,9 +1,9 @@
 /**
  * Why the replication socket is not read. Several reasons may hold at once —
- * the in-flight ceiling, a catalog look-up, a sink's first write, a stop in
- * progress — and the socket reads again only when none does.
+ * the in-flight ceiling, a catalog look-up, a stop in progress — and the
+ * socket reads again only when none does.
  */
-export type PauseReason = 'budget' | 'catalog' | 'first-write' | 'stopping';
+export type PauseReason = 'budget' | 'catalog' | 'stopping';
 
 /** What can be paused: the current replication stream. */
 export interface Pausable {

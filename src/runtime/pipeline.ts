@@ -114,10 +114,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const runners = createSinkRunners({
     sinks: options.sinks, batching: options.batching, retry: options.sinkRetry, startLsn: options.startLsn,
     budget, checkpointer, telemetry, logger, acked: () => sendStatus(false), fail,
-    // A sink's first write pays for its client's cold start (a producer's first
-    // metadata and produce round trips): while it is out the socket is not read,
-    // so those round trips do not wait behind the decoding of the stream.
-    firstWritesOut: (count) => pause.set('first-write', count > 0),
   });
   const changes = createChangeRouter({
     normalizer: options.normalizer,

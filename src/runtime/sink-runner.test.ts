@@ -18,8 +18,6 @@ function setup(
   const infos: WriteInfo[] = [];
   const acks: bigint[] = [];
   const fatal: unknown[] = [];
-  /** What the runner said of its first write: true when it went out, false when that was over. */
-  const firstWrite: boolean[] = [];
   let calls = 0;
   const sink: Sink = {
     name: 's',
@@ -44,9 +42,8 @@ function setup(
     logger: pino({ level: 'silent' }),
     onAcked: (_name, lsn) => acks.push(lsn),
     onFatal: (err) => fatal.push(err),
-    firstWrite: (out) => firstWrite.push(out),
   });
-  return { runner, writes, infos, acks, fatal, budget, firstWrite };
+  return { runner, writes, infos, acks, fatal, budget };
 }
 
 describe('sink runner', () => {
@@ -312,53 +309,6 @@ describe('sink runner', () => {
       await turn();
       pending[2]();
       await runner.drained();
-    });
-  });
-
-  describe('first write (the pipeline pauses the source while it is out)', () => {
-    it('is out from its start until it is acknowledged, and later writes are not reported', async () => {
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      const { runner, firstWrite, acks } = setup((_e, call) => (call === 0 ? gate : undefined));
-      runner.pushCommit(9n, 10n); // a write of commit marks alone is not the first write
-      await new Promise((r) => setTimeout(r, 10));
-      expect(acks).toEqual([10n]);
-      expect(firstWrite).toEqual([]);
-      runner.push(event(11));
-      runner.pushCommit(19n, 20n);
-      await new Promise((r) => setTimeout(r, 20));
-      expect(firstWrite).toEqual([true]);
-      expect(acks).toEqual([10n]);
-      release();
-      for (let l = 21; l <= 29; l++) runner.push(event(l));
-      runner.pushCommit(29n, 30n);
-      await runner.drained();
-      expect(acks).toEqual([10n, 20n, 30n]);
-      expect(firstWrite).toEqual([true, false]);
-    });
-
-    it('is over when its first attempt fails: the retries do not hold the source', async () => {
-      let attempts = 0;
-      let overAtAttempt = -1;
-      const { runner, firstWrite, acks } = setup(() => {
-        if (firstWrite.length === 2 && overAtAttempt < 0) overAtAttempt = attempts;
-        if (attempts++ < 2) throw new RetryableError('broker not available');
-      });
-      runner.push(event(1));
-      runner.pushCommit(1n, 2n);
-      await runner.drained();
-      expect(acks).toEqual([2n]);
-      expect(firstWrite).toEqual([true, false]);
-      expect(overAtAttempt).toBe(1); // before the first retry
-    });
-
-    it('is over when the runner stops with it out', async () => {
-      const { runner, firstWrite } = setup(() => new Promise<void>(() => {}));
-      runner.push(event(1));
-      await new Promise((r) => setTimeout(r, 10));
-      expect(firstWrite).toEqual([true]);
-      runner.stop();
-      expect(firstWrite).toEqual([true, false]);
     });
   });
 });

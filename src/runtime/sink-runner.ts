@@ -45,8 +45,6 @@ export interface SinkRunnerOptions {
   onFatal(err: unknown): void;
   /** Where this sink's writes, failures and checkpoint are counted. */
   telemetry?: { telemetry: Telemetry; sink: SinkTelemetry };
-  /** This runner's first write went out (true); it was acknowledged, failed its first attempt, or the runner stopped (false, once). */
-  firstWrite?(out: boolean): void;
 }
 
 export interface SinkRunner {
@@ -152,19 +150,7 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
           (err: unknown) => err,
         );
 
-  /** The first write with events: 'out' from its start until it is acknowledged, fails its first attempt, or the runner stops. */
-  let firstWrite: 'ahead' | 'out' | 'over' = 'ahead';
-  const firstOver = (): void => {
-    if (firstWrite !== 'out') return;
-    firstWrite = 'over';
-    options.firstWrite?.(false);
-  };
-
   const begin = (batch: Batch): Write => {
-    if (firstWrite === 'ahead' && batch.events.length > 0) {
-      firstWrite = 'out';
-      options.firstWrite?.(true);
-    }
     const write = { batch, startedAt: Date.now(), result: attempt(batch) };
     if (observed && inFlight.length === 0) observed.sink.writeStartedAt = write.startedAt;
     return write;
@@ -174,7 +160,6 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
   const finish = (): void => {
     const write = inFlight.shift()!;
     const { batch } = write;
-    if (batch.events.length > 0) firstOver(); // writes end in order: the first with events is this one
     observed?.telemetry.writeSucceeded(observed.sink, batch.events, batch.bytes, write.startedAt);
     budget.release(batch.bytes);
     const next = inFlight[0];
@@ -222,9 +207,6 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
    * flight is written again, in order, one at a time.
    */
   const recover = async (error: unknown): Promise<boolean> => {
-    // Retries wait with backoff, and the source reads on meanwhile (a paused
-    // socket reads no keepalives either): only the first attempt pauses it.
-    firstOver();
     await Promise.all(inFlight.map((write) => write.result));
     for (let first = true; inFlight.length > 0; first = false) {
       const write = inFlight[0];
@@ -300,7 +282,6 @@ export function createSinkRunner(options: SinkRunnerOptions): SinkRunner {
     },
     stop() {
       stopped = true;
-      firstOver();
       let dropped = 0;
       for (let i = head; i < items.length; i++) {
         const item = items[i];

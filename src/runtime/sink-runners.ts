@@ -26,13 +26,10 @@ export interface SinkRunnersOptions {
   acked(): void;
   /** A sink failed for good. */
   fail(err: unknown): void;
-  /** How many sinks have their first write out: it changed. */
-  firstWritesOut?(count: number): void;
 }
 
 export function createSinkRunners(options: SinkRunnersOptions): SinkRunner[] {
   const { telemetry, checkpointer } = options;
-  let firstWritesOut = 0;
   const runners = options.sinks.map((sink, i) =>
     createSinkRunner({
       sink,
@@ -48,10 +45,6 @@ export function createSinkRunners(options: SinkRunnersOptions): SinkRunner[] {
       },
       onFatal: options.fail,
       telemetry: { telemetry, sink: telemetry.sink(sink.name) },
-      firstWrite: (out) => {
-        firstWritesOut += out ? 1 : -1;
-        options.firstWritesOut?.(firstWritesOut);
-      },
     }),
   );
   runners.forEach((runner) => {

@@ -40,9 +40,8 @@ describe('replication traps', () => {
     const config = await writeConfig({ db, slot, publication, topicPrefix: 'traps', tables: ['public.t'], batchMaxEvents: 1 });
     worker = await runInProcess(config, { sinks: [gated] });
     await eventually(async () => (await slotState()).pid !== null, 20_000, 'slot active');
-    // The sink's first write goes through first: while a sink's first write is out the
-    // worker does not read the slot (pause reason first-write), and the tests below hold
-    // a write and watch what is read and confirmed meanwhile.
+    // The sink's first write goes through first: the tests below hold a later write and
+    // watch what is read and confirmed meanwhile.
     await db.sql(`INSERT INTO public.t VALUES (0, 'first')`);
     await eventually(() => gated.written.length === 1, 20_000, 'the first write');
     await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [peek]);
