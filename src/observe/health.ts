@@ -28,9 +28,10 @@ export interface ProbeResult {
 }
 
 /**
- * Pauses that wait on the sinks: the in-flight ceiling, a stop's drain. A paused socket reads no keepalives, so the silence is ours;
- * a sink write that hangs has a check of its own below. A catalog look-up
- * that hangs is a wedge: that pause does not count.
+ * Pauses that wait on the sinks: the in-flight ceiling, a stop's drain. A
+ * paused socket reads no keepalives, so the silence is ours; a sink write
+ * that hangs has a check of its own below. A catalog look-up that hangs is a
+ * wedge: that pause does not count.
  */
 const WAITING_ON_SINKS: ReadonlySet<string> = new Set(['budget', 'stopping']);
 
