@@ -10,7 +10,7 @@
  * First, without servers, what an unwrap + mask pair costs per row (./transforms.ts).
  * See docs/benchmark.md for what each figure means.
  *
- *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 920] [--no-kafka] [--no-debezium] [--no-kafka-warmup] [--no-redis] [--no-es] [--no-snapshot] [--only kafka,null]
+ *   node bench/run.ts [--quick] [--pg 17] [--runs 3] [--live-rate 920] [--no-kafka] [--no-debezium] [--no-kafka-warmup] [--no-redis] [--no-es] [--no-snapshot] [--only kafka,null] [--phases small,large,live,snapshot]
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -47,21 +47,25 @@ const { values: args } = parseArgs({
     'no-kafka-warmup': { type: 'boolean', default: false },
     'no-snapshot': { type: 'boolean', default: false },
     only: { type: 'string' },
+    phases: { type: 'string', default: 'small,large,live,snapshot' },
     'no-redis': { type: 'boolean', default: false },
     'no-es': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-debezium] [--no-kafka-warmup] [--no-redis] [--no-es] [--no-snapshot] [--only <contender,…>]');
+  console.log('usage: node bench/run.ts [--quick] [--pg <major 14-18>] [--runs <n>] [--live-rate <tx/s>] [--no-kafka] [--no-debezium] [--no-kafka-warmup] [--no-redis] [--no-es] [--no-snapshot] [--only <contender,…>] [--phases <small,large,live,snapshot>]');
   process.exit(0);
 }
 const sizes = { ...(args.quick ? SIZES.quick : SIZES.default) };
 if (args['live-rate'] !== undefined) sizes.liveTxPerSec = Number(args['live-rate']);
 const runs = Number(args.runs);
 const major = Number(args.pg);
-if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(major) || !(sizes.liveTxPerSec > 0)) {
-  console.error('--runs wants a whole number ≥ 1, --pg a major (14-18), --live-rate transactions per second > 0');
+const PHASES = ['small', 'large', 'live', 'snapshot'] as const;
+const phases = new Set(args.phases.split(','));
+if (args['no-snapshot']) phases.delete('snapshot');
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(major) || !(sizes.liveTxPerSec > 0) || [...phases].some((p) => !(PHASES as readonly string[]).includes(p))) {
+  console.error('--runs wants a whole number ≥ 1, --pg a major (14-18), --live-rate transactions per second > 0, --phases some of small,large,live,snapshot');
   process.exit(2);
 }
 const log = (message: string): void => console.log(`[bench] ${message}`);
@@ -99,10 +103,10 @@ async function main(): Promise<void> {
       log(`Kafka broker warmed up: ${warm.requests} produce requests of ~1 MB in ${warm.seconds.toFixed(1)} s (its JIT compiles the produce path before anything is measured)`);
     }
     for (let run = 1; run <= runs; run++) {
-      report.phases.push(await backlogPhase(bench, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
-      report.phases.push(await backlogPhase(bench, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
-      report.phases.push(...(await livePhase(bench, run)));
-      if (!args['no-snapshot']) report.phases.push(await snapshotPhase(bench, run));
+      if (phases.has('small')) report.phases.push(await backlogPhase(bench, 'small', run, (url) => workload.runSmallTransactions(url, sizes.smallTransactions)));
+      if (phases.has('large')) report.phases.push(await backlogPhase(bench, 'large', run, (url) => workload.runLargeTransaction(url, sizes.largeRows)));
+      if (phases.has('live')) report.phases.push(...(await livePhase(bench, run)));
+      if (phases.has('snapshot')) report.phases.push(await snapshotPhase(bench, run));
     }
     const file = await writeReport(report, new URL('./results/', import.meta.url).pathname);
     console.log(`\n${formatTable(report)}\n`);
@@ -129,8 +133,9 @@ async function prepare(server: PgServer): Promise<Bench> {
   await server.createDatabase(DATABASE);
   const url = server.url(DATABASE);
   await workload.setupWorkload(url, PUBLICATION, sizes.seedRows);
-  await workload.setupSnapshotTable(url, SNAPSHOT_PUBLICATION, sizes.snapshotRows);
-  log(`PostgreSQL ${server.version} ready; ${sizes.seedRows} seed rows in ${TABLE}, ${sizes.snapshotRows} in public.${workload.SNAPSHOT_TABLE}`);
+  const snapshotRows = phases.has('snapshot') ? sizes.snapshotRows : 0;
+  if (snapshotRows > 0) await workload.setupSnapshotTable(url, SNAPSHOT_PUBLICATION, snapshotRows);
+  log(`PostgreSQL ${server.version} ready; ${sizes.seedRows} seed rows in ${TABLE}, ${snapshotRows} in public.${workload.SNAPSHOT_TABLE}`);
   return { server, url };
 }
 
@@ -207,7 +212,8 @@ async function livePhase(bench: Bench, run: number): Promise<PhaseResult[]> {
       // Offered load: the rate the workload was written at, which the worker kept up with.
       results.push({ phase: 'live', run, workload: both, generateSeconds, contenders: [slotlineResult(who, worker, generateSeconds)] });
       const warmup = worker.warmupLatency;
-      log(`live run ${run} slotline→${who}: ${worker.events} row changes over ${generateSeconds.toFixed(1)} s, p50 ${worker.latency?.p50Ms} ms, p99 ${worker.latency?.p99Ms} ms (first ${sizes.liveWarmupSeconds} s, apart: p99 ${warmup?.p99Ms} ms, max ${warmup?.maxMs} ms)`);
+      const handed = worker.handedLatency;
+      log(`live run ${run} slotline→${who}: ${worker.events} row changes over ${generateSeconds.toFixed(1)} s, p50 ${worker.latency?.p50Ms} ms, p99 ${worker.latency?.p99Ms} ms, max ${worker.latency?.maxMs} ms; handed to the sink p50 ${handed?.p50Ms} ms, p99 ${handed?.p99Ms} ms (first ${sizes.liveWarmupSeconds} s, apart: p99 ${warmup?.p99Ms} ms, max ${warmup?.maxMs} ms)`);
     } catch (err) {
       handle.kill();
       throw err;

@@ -51,6 +51,12 @@ export interface WorkerResult {
   latency: LatencySummary | null;
   /** With `warmup`: the same for the changes committed before `measureFrom`, the worker's first seconds included. */
   warmupLatency?: LatencySummary | null;
+  /**
+   * Commit → the sink's write() called with the event, measured as `latency`:
+   * what the server, the decoding, the batching and the wait for the write before
+   * took. `latency` less this is the sink's own time (for Kafka, the broker's answer).
+   */
+  handedLatency?: LatencySummary | null;
   /** VmRSS after loading the code, before startWorker(). */
   baselineRssBytes: number;
   /** VmHWM: the process's peak resident set. */

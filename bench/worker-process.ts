@@ -59,14 +59,15 @@ async function writeConfigFiles(dir: string): Promise<string> {
   return main;
 }
 
-/** Calls `onAck` with each batch once `inner` has accepted it (for the null sink: at once). */
-function measuredSink(inner: Sink | null, onAck: (events: ChangeEvent[]) => void): Sink {
+/** Calls `onHanded` with each batch as it is handed over, `onAck` once `inner` has accepted it (for the null sink: at once). */
+function measuredSink(inner: Sink | null, onHanded: (events: ChangeEvent[]) => void, onAck: (events: ChangeEvent[]) => void): Sink {
   return {
     name: inner?.name ?? 'null',
     wholeTransactions: inner?.wholeTransactions,
     writesAhead: inner?.writesAhead,
     start: () => inner?.start() ?? Promise.resolve(),
     async write(events, info) {
+      onHanded(events);
       if (inner) await inner.write(events, info);
       onAck(events);
     },
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log.level);
 
   const latency = createLatencyHistogram();
+  const handedLatency = createLatencyHistogram();
   const warmupLatency = spec.warmup ? createLatencyHistogram() : null;
   /** With spec.warmup: changes committed from here on (µs since the epoch) are measured; Infinity until the driver says. */
   let measureFromUs = spec.warmup ? Infinity : 0;
@@ -97,6 +99,17 @@ async function main(): Promise<void> {
     if (expected !== null && acked >= expected) finish();
   };
   const [schema, table] = spec.table.split('.');
+  const measuredChange = (event: ChangeEvent): boolean =>
+    event.table === table && event.schema === schema && (event.op === 'c' || event.op === 'u' || event.op === 'd');
+  const onHanded = (events: ChangeEvent[]): void => {
+    if (spec.snapshot) return;
+    const at = nowUs();
+    for (const event of events) {
+      if (!measuredChange(event)) continue;
+      const committedUs = Number(event.source.ts_us);
+      if (committedUs >= measureFromUs) handedLatency.record(at - committedUs);
+    }
+  };
   const onAck = (events: ChangeEvent[]): void => {
     const at = nowUs();
     for (const event of events) {
@@ -127,8 +140,8 @@ async function main(): Promise<void> {
   // A configured sink is built by startWorker (with its batching) and wrapped to time it;
   // the null contender replaces the placeholder sink file with a sink that discards.
   const overrides = spec.sinkFile
-    ? { wrapSink: (sink: Sink) => measuredSink(sink, onAck) }
-    : { sinks: [measuredSink(null, onAck)] };
+    ? { wrapSink: (sink: Sink) => measuredSink(sink, onHanded, onAck) }
+    : { sinks: [measuredSink(null, onHanded, onAck)] };
   const workerConfig = spec.sinkFile ? config : { ...config, sinks: [] };
   const cpuBefore = process.cpuUsage();
   const startedUs = nowUs();
@@ -157,6 +170,7 @@ async function main(): Promise<void> {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     latency: latency.summary(),
     ...(warmupLatency ? { warmupLatency: warmupLatency.summary() } : {}),
+    handedLatency: handedLatency.summary(),
     baselineRssBytes: baseline.rss,
     peakRssBytes: (await memory()).peak,
     peakInFlightBytes: stats.peakInFlightBytes,

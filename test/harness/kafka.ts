@@ -118,6 +118,8 @@ function jvmOptions(dist: KafkaDist, root: string): string[] {
     '-Djava.awt.headless=true',
     `-Djava.io.tmpdir=${root}`,
     dist.loggingProperty,
+    // For diagnosis, e.g. SLOTLINE_KAFKA_JVM_OPTIONS='-Xlog:gc*:file=/tmp/broker-gc.log'.
+    ...(process.env.SLOTLINE_KAFKA_JVM_OPTIONS?.split(/\s+/).filter((o) => o !== '') ?? []),
   ];
 }
 
