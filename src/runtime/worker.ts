@@ -81,7 +81,13 @@ export async function startSourceWorker(plan: SourcePlan, shared: WorkerShared):
   const scope = createTableScope(admin, source.tables);
   const router = createRouter(sinkRoutesOf(plan.sinks, overrides, snapshot.state_table));
   const snapshotState = createSnapshotState(admin, parseTableName(snapshot.state_table));
-  const sinks = await buildSinks(plan.sinks, overrides, telemetry, sinkContextOf({ normalize, format: plan.format, admin, logger }));
+  /** Start failed: nothing opened so far may outlive it. */
+  const abandon = async (err: unknown): Promise<never> => {
+    await admin.end().catch(() => undefined);
+    await operations.stop();
+    throw err;
+  };
+  const sinks = await buildSinks(plan.sinks, overrides, telemetry, sinkContextOf({ normalize, format: plan.format, admin, logger })).catch(abandon);
   const { plan: start, cleanUpFailedStart } = await startSinksAndSlot({
     source, snapshot, primary, admin, preflight, sinks, sinkTypes, telemetry,
     state: snapshotState,
@@ -89,11 +95,7 @@ export async function startSourceWorker(plan: SourcePlan, shared: WorkerShared):
     catalog,
     normalize,
     logger,
-  }).catch(async (err: unknown) => {
-    await admin.end().catch(() => undefined);
-    await operations.stop();
-    throw err;
-  });
+  }).catch(abandon);
   if (start.progress) telemetry.snapshots.push({ kind: 'initial', progress: start.progress });
   const keeper = startRewindKeeper(source, primary, telemetry, logger);
 

@@ -7,15 +7,20 @@
  * - a slot that existed before the start is never dropped;
  * - a slot this start created is dropped when the start fails before any
  *   change was confirmed (here: the first snapshot row is refused by the
- *   index), and kept once changes from it were confirmed.
+ *   index), and kept once changes from it were confirmed;
+ * - a sink that cannot even be built leaves no HTTP server and no server
+ *   connection open in the process that called startWorker.
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OperatorError } from '../../src/errors.ts';
+import { startWorker } from '../../src/runtime/worker.ts';
 import { esNode, freshDatabase, slotMade, uniqueName, type FreshDatabase } from '../harness/context.ts';
 import { esClient, writeEsConfig } from './elasticsearch-support.ts';
 import { writeRedisConfig } from './redis-support.ts';
-import { eventually, spawnWorker, writeConfig } from './support.ts';
+import { eventually, readConfig, spawnWorker, writeConfig } from './support.ts';
 
 /** Nothing listens on port 1 here: a connection is refused at once. */
 const CLOSED = '127.0.0.1:1';
@@ -151,5 +156,29 @@ describe('a failure after this start created the slot', () => {
     expect(worker.output()).toMatch(/Elasticsearch rejected document/);
     expect(worker.output()).not.toMatch(/dropped the replication slot/);
     expect(await slotOf(target.db, target.slot)).not.toBeNull();
+  });
+});
+
+describe('a sink that cannot be built', () => {
+  it('leaves no HTTP server and no connection to PostgreSQL open', async () => {
+    const t = await prepare('build_fails');
+    const config = await readConfig(await writeConfig({ ...t, topicPrefix: t.prefix, tables: ['public.items'] }));
+    const servers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const before = servers();
+    const refusal = new OperatorError('this sink cannot be built');
+    const err = await startWorker(config, pino({ level: 'silent' }), {
+      wrapSink: () => {
+        throw refusal;
+      },
+    }).then(() => null, (e: unknown) => e);
+    expect(err).toBe(refusal);
+    // The worker's /metrics server was listening before the sinks were built: it is closed again.
+    expect(servers()).toBe(before);
+    // A backend leaves pg_stat_activity as it exits, just after its client has closed.
+    const open = async () => t.db.sql("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'slotline%'");
+    await eventually(async () => (await open()).length === 0, 10_000, 'no slotline connection left').catch(async (e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify(await open())}`);
+    });
+    expect(await slotOf(t.db, t.slot)).toBeNull();
   });
 });
