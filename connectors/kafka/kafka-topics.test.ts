@@ -21,4 +21,11 @@ describe('topic names', () => {
     expect(custom(event('c', 'public', 'products'))).toBe('cdc-products');
     expect(custom(event('m', '', ''))).toBe('cdc-messages');
   });
+
+  it('names each event of interleaved tables, a routed one and a message after its own', () => {
+    const named = createTopicNamer({ topic: '{prefix}.{schema}.{table}', message_topic: '{prefix}.message' }, 'app');
+    const routed = { ...event('c', 'public', 'a'), destination: 'elsewhere' } as ChangeEvent;
+    const sequence = [event('c', 'public', 'a'), event('u', 'public', 'a'), event('c', 'other', 'a'), routed, event('m', '', ''), event('d', 'public', 'b'), event('c', 'public', 'a')];
+    expect(sequence.map(named)).toEqual(['app.public.a', 'app.public.a', 'app.other.a', 'elsewhere', 'app.message', 'app.public.b', 'app.public.a']);
+  });
 });

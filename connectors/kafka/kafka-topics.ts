@@ -19,11 +19,14 @@ export function sanitizeTopic(name: string): string {
 
 export function createTopicNamer(templates: TopicTemplates, prefix: string): (event: ChangeEvent) => string {
   const cache = new Map<string, string>();
+  let last: { schema: string; table: string; topic: string } | null = null;
   const messageTopic = sanitizeTopic(templates.message_topic.replaceAll('{prefix}', prefix));
   return (event) => {
     const chosen = event.record?.topic ?? event.destination;
     if (chosen !== undefined) return sanitizeTopic(chosen);
     if (event.op === 'm') return messageTopic;
+    // Events come in runs of one table, whose names are the relation's own strings.
+    if (last !== null && event.schema === last.schema && event.table === last.table) return last.topic;
     const id = `${event.schema}\u0000${event.table}`;
     let topic = cache.get(id);
     if (topic === undefined) {
@@ -32,6 +35,7 @@ export function createTopicNamer(templates: TopicTemplates, prefix: string): (ev
       );
       cache.set(id, topic);
     }
+    last = { schema: event.schema, table: event.table, topic };
     return topic;
   };
 }

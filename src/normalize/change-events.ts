@@ -64,25 +64,62 @@ export function clockNs(): bigint {
 
 export function sourceInfo(options: SourceOptions, ctx: EventContext, schema: string, table: string, nowNs: bigint): SourceInfo {
   const { tx, lsn } = ctx;
-  const us = tx.commitTimeUs ?? nowNs / 1000n;
+  const same = txFields(tx, nowNs);
   return {
     version: options.debeziumVersion ?? DEBEZIUM_VERSION,
     connector: 'postgresql',
     name: options.topicPrefix,
-    ts_ms: us >= 0n ? us / 1000n : -((-us + 999n) / 1000n),
+    ts_ms: same.ms,
     snapshot: null,
     db: options.database,
-    sequence: `[${tx.lastCommitLsn === null ? 'null' : `"${tx.lastCommitLsn}"`},"${lsn}"]`,
-    ts_us: us,
-    ts_ns: us * 1000n,
+    sequence: `${same.sequenceStart}"${lsn}"]`,
+    ts_us: same.us,
+    ts_ns: same.ns,
     schema,
     table,
-    txId: tx.xid === null ? null : BigInt(tx.xid),
+    txId: same.txId,
     lsn,
     xmin: null,
     origin: tx.origin?.name ?? null,
     origin_lsn: tx.origin?.lsn ?? null,
   };
+}
+
+/** What every change of one transaction has in common in its source block, worked out once (BigInt arithmetic and printing). */
+interface TxFields {
+  tx: TxContext;
+  xid: number | null;
+  commitTimeUs: bigint | null;
+  lastCommitLsn: Lsn | null;
+  ms: bigint;
+  us: bigint;
+  ns: bigint;
+  txId: bigint | null;
+  /** `[` and the first element of source.sequence, with its comma. */
+  sequenceStart: string;
+}
+
+let lastTx: TxFields | null = null;
+
+function txFields(tx: TxContext, nowNs: bigint): TxFields {
+  const cached = lastTx;
+  // A transaction's context is one object; a message outside one has no commit time, and its time is its own.
+  const reusable = cached !== null && cached.tx === tx && tx.commitTimeUs !== null;
+  if (reusable && cached.xid === tx.xid && cached.commitTimeUs === tx.commitTimeUs && cached.lastCommitLsn === tx.lastCommitLsn) return cached;
+  const us = tx.commitTimeUs ?? nowNs / 1000n;
+  const fields: TxFields = {
+    tx,
+    xid: tx.xid,
+    commitTimeUs: tx.commitTimeUs,
+    lastCommitLsn: tx.lastCommitLsn,
+    ms: us >= 0n ? us / 1000n : -((-us + 999n) / 1000n),
+    us,
+    ns: us * 1000n,
+    txId: tx.xid === null ? null : BigInt(tx.xid),
+    sequenceStart: `[${tx.lastCommitLsn === null ? 'null' : `"${tx.lastCommitLsn}"`},`,
+  };
+  lastTx = fields;
+  return fields;
 }
 
 interface BuiltRow {

@@ -69,6 +69,13 @@ describe('telemetry: sinks', () => {
     expect(sink.bytes).toBe(300);
     expect([...sink.written]).toEqual([['public.orders\tc', 2], ['public.lines\tu', 1]]);
     expect(seen).toEqual([3]);
+    // Runs of one table and op, interleaved, and the same names in other string objects.
+    t.writeSucceeded(sink, [event('u', 'lines'), event('c'), event('d', `line${'s'}`), event('c', ['ord', 'ers'].join(''))], 10, Date.now());
+    t.countReceived(event('c'));
+    t.countReceived(event('c', 'lines'));
+    t.countReceived(event('c'));
+    expect([...sink.written]).toEqual([['public.orders\tc', 4], ['public.lines\tu', 2], ['public.lines\td', 1]]);
+    expect([...t.received]).toEqual([['public.orders\tc', 2], ['public.lines\tc', 1]]);
   });
 });
 

@@ -210,7 +210,7 @@ export function createTelemetry(options: { sinks: ReadonlyArray<{ name: string; 
       return slowest;
     },
     writeSucceeded(sink, events, bytes, startedAt) {
-      for (const event of events) count(sink.written, event);
+      countAll(sink.written, events);
       sink.events += events.length;
       sink.bytes += bytes;
       sink.writeStartedAt = null;
@@ -237,9 +237,43 @@ export function createTelemetry(options: { sinks: ReadonlyArray<{ name: string; 
 }
 
 function count(counts: TableOpCounts, event: ChangeEvent): void {
-  // Logical decoding messages have no table: their label is empty.
-  const key = `${event.schema === '' ? '' : `${event.schema}.${event.table}`}\t${event.op}`;
+  const key = countKey(event);
   counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** Counts a batch: a run of events of one table and op is one map update. */
+function countAll(counts: TableOpCounts, events: readonly ChangeEvent[]): void {
+  let key: string | null = null;
+  let run = 0;
+  for (const event of events) {
+    const next = countKey(event);
+    if (next === key) {
+      run++;
+      continue;
+    }
+    if (key !== null) counts.set(key, (counts.get(key) ?? 0) + run);
+    key = next;
+    run = 1;
+  }
+  if (key !== null) counts.set(key, (counts.get(key) ?? 0) + run);
+}
+
+/**
+ * The last key made, kept while the events are of the same table and op (their
+ * names are the relation's own strings, so comparing them is cheap): a key is
+ * not built and hashed again for each event, twice per event (received, written).
+ */
+const lastKey = { schema: '', table: '', op: '', key: '\t' };
+
+function countKey(event: ChangeEvent): string {
+  if (event.schema !== lastKey.schema || event.table !== lastKey.table || event.op !== lastKey.op) {
+    lastKey.schema = event.schema;
+    lastKey.table = event.table;
+    lastKey.op = event.op;
+    // Logical decoding messages have no table: their label is empty.
+    lastKey.key = `${event.schema === '' ? '' : `${event.schema}.${event.table}`}\t${event.op}`;
+  }
+  return lastKey.key;
 }
 
 /** Splits a TableOpCounts key back into its labels. */

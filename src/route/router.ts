@@ -33,8 +33,12 @@ export function createRouter(sinks: readonly RouteFilter[]): Router {
   const cache = new Map<string, number[]>();
   const messageSinks = sinks.flatMap((s, i) => (s.messages ? [i] : []));
 
+  /** The last table asked for: events come in runs of one table, whose names are the relation's own strings. */
+  let last: { schema: string; table: string; sinks: number[] } | null = null;
+
   return {
     sinksFor(schema, table) {
+      if (last !== null && schema === last.schema && table === last.table) return last.sinks;
       const name = `${schema}.${table}`;
       let hit = cache.get(name);
       if (!hit) {
@@ -44,6 +48,7 @@ export function createRouter(sinks: readonly RouteFilter[]): Router {
         });
         cache.set(name, hit);
       }
+      last = { schema, table, sinks: hit };
       return hit;
     },
     messageSinks: () => messageSinks,
