@@ -17,6 +17,7 @@ import type { ChangeEvent, ConnectSchema, Row, SourceInfo, TableSchemas } from '
 import { SOURCE_SCHEMA, TRANSACTION_SCHEMA } from './connect-schemas.ts';
 import { javaDoubleToString, javaFloatToString } from './java-compat.ts';
 import { bytesOf, JsonOut, scratchOut, utf8, writeAscii, writeBase64, writeInteger, writeRaw, writeString } from './json-bytes.ts';
+import { segmentedStructWriter } from './json-struct-segments.ts';
 import { quoteJson } from './json-text.ts';
 
 export interface JsonConverterOptions {
@@ -308,7 +309,15 @@ type PayloadBuilder = (source: Writer, transaction: Writer, replace: boolean) =>
 /** `build`'s payload writer, made once per replace-null setting. */
 function perReplace(build: PayloadBuilder): (replace: boolean) => Payload {
   const made: Array<Payload | undefined> = [undefined, undefined];
-  return (replace) => (made[replace ? 1 : 0] ??= build(writerFor(SOURCE_SCHEMA, replace), writerFor(TRANSACTION_SCHEMA, replace), replace));
+  return (replace) => (made[replace ? 1 : 0] ??= build(sourceWriter(replace), writerFor(TRANSACTION_SCHEMA, replace), replace));
+}
+
+/** The source block: within a transaction and table only `sequence` and `lsn` change, the bytes around them are reused. */
+function sourceWriter(replace: boolean): Writer {
+  const fields = SOURCE_SCHEMA.fields!;
+  const prefixes = fields.map((f, i) => utf8(`${i === 0 ? '{' : ','}${quoteJson(f.field)}:`));
+  const write = segmentedStructWriter(fields, (f) => writerFor(f, replace), new Set(['sequence', 'lsn']), (i) => prefixes[i], CLOSE);
+  return (v, out) => (v === null || v === undefined ? writeRaw(out, NULL) : write(v, out));
 }
 
 const envelopePayload: PayloadBuilder = (source, transaction, replace) => (event, out) => {
