@@ -47,8 +47,12 @@ export interface SlotStartInput {
 
 export interface SlotStart {
   plan: StartPlan;
-  /** Drops what this start created; for a run that fails later, before it confirmed anything. */
-  cleanUpFailedStart(): Promise<void>;
+  /**
+   * Drops what this start created; for a run that fails later, before its
+   * sinks acknowledged any change. `run`: what every sink acknowledged and
+   * what the pipeline confirmed, absent when nothing streamed.
+   */
+  cleanUpFailedStart(run?: { acknowledged: Lsn; confirmed: Lsn }): Promise<void>;
 }
 
 /** Starts the sinks and creates what the source needs; on failure stops the sinks, drops what it created and rethrows. */
@@ -59,13 +63,13 @@ export async function startSinksAndSlot(input: SlotStartInput): Promise<SlotStar
   let createdAt: Lsn | null = null;
   /** The same for the rewind slot, with the main slot's position when it was made. */
   let rewindCreated: { at: Lsn; mainAt: Lsn } | null = null;
-  const cleanUpFailedStart = async (): Promise<void> => {
+  const cleanUpFailedStart = async (run?: { acknowledged: Lsn; confirmed: Lsn }): Promise<void> => {
     if (rewindCreated !== null && source.rewind) {
       await dropRewindSlotCreatedByFailedStart(admin, { slot: source.rewind.slot, createdAt: rewindCreated.at, mainSlot: source.slot, mainStartedAt: rewindCreated.mainAt }, logger);
     }
     if (createdAt === null) return;
     await dropSlotCreatedByFailedStart(admin, {
-      slot: source.slot, createdAt, publication: source.publication, keepIfItHoldsChanges: input.snapshot.mode === 'no_data',
+      slot: source.slot, createdAt, run: run ?? { acknowledged: createdAt, confirmed: createdAt }, publication: source.publication, keepIfItHoldsChanges: input.snapshot.mode === 'no_data',
     }, logger);
   };
 

@@ -169,7 +169,10 @@ export async function startSourceWorker(plan: SourcePlan, shared: WorkerShared):
         finished = true;
         await keeper?.stop();
         await start.close();
-        if (failed) await cleanUpFailedStart();
+        if (failed) {
+          const { acknowledgedLsn, confirmedLsn } = pipeline.stats();
+          await cleanUpFailedStart({ acknowledged: acknowledgedLsn, confirmed: confirmedLsn });
+        }
         await admin.end().catch(() => undefined);
         await operations.stop();
       }

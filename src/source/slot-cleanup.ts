@@ -1,11 +1,13 @@
 /**
  * The one case in which slotline drops a slot it may hold changes for (the
  * other: an invalidated rewind slot, rewind-slot.ts): this start created it, and
- * then failed before Postgres was told anything (the slot's confirmed
- * position is still the one it was created at). Nothing depends on such a
- * slot — no sink has a change from it — but left behind it pins WAL until
- * someone notices. A slot that existed before this start, or that has
- * confirmed anything, is never dropped (DESIGN.md: "never silently drops").
+ * then failed before any sink acknowledged a change from it. Its confirmed
+ * position is then the one it was created at, or, when the stream idled
+ * first, a WAL end confirmed while nothing captured was in flight: the WAL
+ * it passed held no change for a sink. Nothing depends on such a slot — no
+ * sink has a change from it — but left behind it pins WAL until someone
+ * notices. A slot that existed before this start, or whose changes a sink
+ * acknowledged, is never dropped (DESIGN.md: "never silently drops").
  *
  * What a drop costs: the next start creates a new slot. With snapshot.mode
  * initial (and the other snapshotting modes) that new slot comes with a new
@@ -30,13 +32,22 @@ export interface CreatedSlot {
   slot: string;
   /** Its confirmed position when this start created it. */
   createdAt: Lsn;
+  /**
+   * This run's positions: what every sink acknowledged (past createdAt,
+   * changes from the slot were delivered) and what it confirmed (acknowledged,
+   * or a WAL end while idle).
+   */
+  run: { acknowledged: Lsn; confirmed: Lsn };
   publication: string;
   /** No snapshot will cover what the slot holds (snapshot.mode no_data): keep it if it holds changes. */
   keepIfItHoldsChanges: boolean;
 }
 
 export async function dropSlotCreatedByFailedStart(db: Queryable, created: CreatedSlot, logger: Logger): Promise<void> {
+  const { acknowledged, confirmed } = created.run;
   await dropUnconfirmedSlot(db, created.slot, created.createdAt, logger, {
+    // Confirmed since, but only by this run and while no change had been acknowledged: idle WAL.
+    idleUpTo: acknowledged <= created.createdAt ? confirmed : created.createdAt,
     keep: created.keepIfItHoldsChanges
       ? async () =>
           (await holdsChanges(db, created.slot, created.publication))
@@ -80,16 +91,17 @@ export async function dropRewindSlotCreatedByFailedStart(db: Queryable, created:
 }
 
 /**
- * Drops `slot` if its confirmed position is still `createdAt` (nothing was
- * confirmed from it) and `keep` gives no reason to keep it; waits a while for
- * our own walsender to let go of it first.
+ * Drops `slot` if its confirmed position is still `createdAt`, or at most
+ * `idleUpTo` (confirmed by this run while nothing captured was in flight), so
+ * nothing was confirmed from it, and `keep` gives no reason to keep it; waits
+ * a while for our own walsender to let go of it first.
  */
 async function dropUnconfirmedSlot(
   db: Queryable,
   slot: string,
   createdAt: Lsn,
   logger: Logger,
-  messages: { keep?: () => Promise<string | null>; dropped: string },
+  messages: { idleUpTo?: Lsn; keep?: () => Promise<string | null>; dropped: string },
 ): Promise<void> {
   const admin = createSlotAdmin(db);
   const deadline = Date.now() + RELEASE_WAIT_MS;
@@ -98,7 +110,8 @@ async function dropUnconfirmedSlot(
     for (;;) {
       const found = await admin.readSlot(slot);
       if (found === null) return;
-      if (found.confirmedFlushLsn !== createdAt) {
+      const at = found.confirmedFlushLsn;
+      if (at !== createdAt && (at === null || at < createdAt || at > (messages.idleUpTo ?? createdAt))) {
         logger.info({ slot, confirmedLsn: found.confirmedFlushLsn === null ? null : formatLsn(found.confirmedFlushLsn) }, 'keeping the slot: changes from it were confirmed');
         return;
       }
