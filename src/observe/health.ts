@@ -20,6 +20,7 @@
  * plain /readyz only one of two replicas is ever ready, so the Deployment never
  * counts as complete and every rollout ends in ProgressDeadlineExceeded.
  */
+import type { PauseReason } from '../runtime/pause-control.ts';
 import type { Telemetry } from './telemetry.ts';
 
 export interface ProbeResult {
@@ -33,7 +34,7 @@ export interface ProbeResult {
  * that hangs has a check of its own below. A catalog look-up that hangs is a
  * wedge: that pause does not count.
  */
-const WAITING_ON_SINKS: ReadonlySet<string> = new Set(['budget', 'stopping']);
+const WAITING_ON_SINKS: ReadonlySet<PauseReason> = new Set<PauseReason>(['budget', 'stopping']);
 
 export function liveness(telemetry: Telemetry, stallTimeoutMs: number, now = Date.now()): ProbeResult {
   const reasons: string[] = [];

@@ -10,6 +10,7 @@
  */
 import { Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { ErrorKind } from '../errors.ts';
+import type { PauseReason } from '../runtime/pause-control.ts';
 import type { SlotMonitor } from './slot-monitor.ts';
 import { readiness } from './health.ts';
 import { tableOpLabels, type TableOpCounts, type Telemetry } from './telemetry.ts';
@@ -46,7 +47,8 @@ export interface MetricsOptions {
 }
 
 const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'];
-const PAUSE_REASONS = ['budget', 'catalog', 'stopping'];
+/** Every pause reason, so each has a series from the start (a new reason fails to compile until it is listed). */
+const PAUSE_REASONS = Object.keys({ budget: true, catalog: true, stopping: true } satisfies Record<PauseReason, true>) as PauseReason[];
 const ERROR_KINDS: ErrorKind[] = ['retryable', 'operator', 'record'];
 
 type Labels = Record<string, string>;

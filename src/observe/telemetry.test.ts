@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PauseReason } from '../runtime/pause-control.ts';
 import { liveness, readiness } from './health.ts';
 import { createTelemetry } from './telemetry.ts';
 
@@ -96,7 +97,7 @@ describe('probes', () => {
     const t = createTelemetry({ sinks: [{ name: 'k', type: 'kafka' }], inFlightCeiling: 1, now: at(0) });
     t.streaming = true;
     t.lastInboundAt = 0;
-    let paused: string[] = ['budget'];
+    let paused: PauseReason[] = ['budget'];
     t.pausedBy = () => paused;
     expect(liveness(t, 60_000, 600_000).ok).toBe(true);
     paused = ['budget', 'stopping'];

@@ -6,6 +6,7 @@
  */
 import type { ErrorKind } from '../errors.ts';
 import type { Lsn } from '../lsn.ts';
+import type { PauseReason } from '../runtime/pause-control.ts';
 import type { SnapshotProgress } from '../snapshot/snapshot-progress.ts';
 import type { ChangeEvent } from '../types.ts';
 
@@ -88,7 +89,7 @@ export interface Telemetry {
   readingSince: number;
   inFlightBytes: () => number;
   inFlightCeiling: number;
-  pausedBy: () => readonly string[];
+  pausedBy: () => readonly PauseReason[];
   readonly sinks: readonly SinkTelemetry[];
   /** Snapshot progress: the initial snapshot and re-snapshots, when they exist. */
   readonly snapshots: Array<{ kind: 'initial' | 'incremental'; progress: SnapshotProgress }>;

@@ -29,7 +29,7 @@ import { createChangeRouter } from './change-router.ts';
 import type { ChangeNormalizer } from './change-normalizer.ts';
 import { createInFlightBudget, type InFlightBudget } from './in-flight-budget.ts';
 import { createMessageInbox, type MessageInbox } from './message-inbox.ts';
-import { createPauseControl } from './pause-control.ts';
+import { createPauseControl, type PauseReason } from './pause-control.ts';
 import { createSinkRunners, drainWithin } from './sink-runners.ts';
 import { createSnapshotFeed } from './snapshot-feed.ts';
 import { createStatusSender, startStatusTimers, type SendStatus } from './status-sender.ts';
@@ -81,7 +81,7 @@ export interface Pipeline {
   readonly checkpointer: Checkpointer;
   /** Counters for logs, tests and the benchmark. */
   /** `acknowledgedLsn`: what every sink acknowledged (the confirmed position may be ahead of it, past WAL without captured changes). */
-  stats(): { transactions: number; events: number; confirmedLsn: Lsn; acknowledgedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number; pausedBy: string[] };
+  stats(): { transactions: number; events: number; confirmedLsn: Lsn; acknowledgedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number; pausedBy: PauseReason[] };
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
