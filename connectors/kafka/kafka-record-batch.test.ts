@@ -43,6 +43,7 @@ const cases: Array<[string, ProduceBody]> = [
     topicData: [{ topic: 'h', partitions: [{ partition: 1, messages: [
       { key: 'a', value: 'v', headers: { __debezium: ['x', Buffer.from([0, 1, 2])], solo: Buffer.from('b'), empty: '' } },
       { key: 'b', value: null, headers: { tomb: 'stone' } },
+      { key: 'c', value: 'v', headers: { 'naïve': 'ünïcödé', ascii: 'x'.repeat(40), long: 'é'.repeat(40), 'ß': ['1', 'ö'] } },
     ] }] }],
   }],
   ['record timestamps, some missing', {
