@@ -1,5 +1,5 @@
 /**
- * docs/drills.md, drill (d): the worker in a crash loop, as `slotline run`
+ * docs/runbook.md, drill (d): the worker in a crash loop, as `slotline run`
  * child processes against PostgreSQL and Elasticsearch. The slotline
  * commands come from the page itself (runbook-support.ts); the sink file
  * edits (a misspelt key, then on_record_error: dead_letter) mirror the page.

@@ -1,5 +1,5 @@
 /**
- * docs/drills.md, drill (a): an Elasticsearch index deleted. The production
+ * docs/runbook.md, drill (a): an Elasticsearch index deleted. The production
  * sink writes through the alias `orders`; its index is deleted while the
  * worker runs. As the page says: stop the worker, rebuild into a new index
  * with `slotline drill` (the command and the shadow sink file read from the

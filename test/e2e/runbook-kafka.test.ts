@@ -1,5 +1,5 @@
 /**
- * docs/drills.md, drill (c): a Kafka topic lost. The commands and the shadow
+ * docs/runbook.md, drill (c): a Kafka topic lost. The commands and the shadow
  * sink files come from the page itself (runbook-support.ts). With the worker
  * stopped and its topic deleted: a drill rebuilds the table's state into
  * topics under a new prefix (every row read, the changes since streamed) and

@@ -1,5 +1,5 @@
 /**
- * docs/drills.md, drill (b): Redis flushed while the worker runs. The
+ * docs/runbook.md, drill (b): Redis flushed while the worker runs. The
  * commands and the shadow sink file come from the page itself
  * (runbook-support.ts): verify sees the missing keys (exit 1), a drill into
  * shadow keys passes, a re-snapshot of the table into the production cache

@@ -1,5 +1,5 @@
 /**
- * docs/drills.md, drill (f): the slot invalidated by max_slot_wal_keep_size,
+ * docs/runbook.md, drill (f): the slot invalidated by max_slot_wal_keep_size,
  * on a private PostgreSQL 17 (which names the invalidation_reason) and 15
  * (wal_status lost only), started with max_slot_wal_keep_size=1MB, into a
  * private Redis cache, snapshot.mode when_needed. The slotline commands come

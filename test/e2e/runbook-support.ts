@@ -1,6 +1,6 @@
 /**
- * The drills of docs/drills.md, read from the page itself so that the docs
- * cannot drift from what the tests run: a drill's section (its `### Drill (x)`
+ * The drills of docs/runbook.md, read from the page itself so that the docs
+ * cannot drift from what the tests run: a drill's section (its `## Drill (x)`
  * heading up to the next heading of that level or above) gives
  * - its commands: the lines of its ```sh blocks that start with `slotline `,
  *   in order (a trailing `\` joins the next line);
@@ -24,13 +24,13 @@ export interface RunbookDrill {
   files: Map<string, string>;
 }
 
-/** The section of docs/drills.md whose heading starts with `### Drill (<letter>)`. */
+/** The section of docs/runbook.md whose heading starts with `## Drill (<letter>)`. */
 export async function runbookDrill(letter: string): Promise<RunbookDrill> {
-  const page = await readFile(join(REPO, 'docs', 'drills.md'), 'utf8');
+  const page = await readFile(join(REPO, 'docs', 'runbook.md'), 'utf8');
   const lines = page.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`### Drill (${letter})`));
-  if (start < 0) throw new Error(`docs/drills.md has no "### Drill (${letter})" section`);
-  const end = lines.findIndex((l, i) => i > start && /^#{1,3} /.test(l));
+  const start = lines.findIndex((l) => l.startsWith(`## Drill (${letter})`));
+  if (start < 0) throw new Error(`docs/runbook.md has no "## Drill (${letter})" section`);
+  const end = lines.findIndex((l, i) => i > start && /^#{1,2} /.test(l));
   const section = lines.slice(start + 1, end < 0 ? undefined : end);
   const drill: RunbookDrill = { commands: [], files: new Map() };
   for (let i = 0; i < section.length; i++) {
