@@ -20,6 +20,8 @@ export interface KafkaServer {
   version: string;
   /** ['127.0.0.1:<port>'] */
   brokers: string[];
+  /** With `saslPlainUsers`: the SASL_PLAINTEXT listener, ['127.0.0.1:<port>']; else empty. */
+  saslBrokers: string[];
   logFile: string;
   /** The broker's log.dirs: `<topic>-<partition>/` folders of segment files, for tests that check what is on disk. */
   dataDir: string;
@@ -38,6 +40,12 @@ export interface StartKafkaOptions {
   version?: string;
   /** Extra server.properties lines, e.g. { 'auto.create.topics.enable': 'false' }. */
   properties?: Record<string, string>;
+  /**
+   * A second client listener, SASL_PLAINTEXT with mechanism PLAIN, that takes
+   * these users (name → password); the PLAINTEXT one stays for the harness
+   * and the tests' own clients.
+   */
+  saslPlainUsers?: Record<string, string>;
 }
 
 const HOST = '127.0.0.1';
@@ -64,19 +72,22 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     await waitUntilReady(`Kafka ${dist.version} on ${HOST}:${brokerPort}`, server, () => probe([`${HOST}:${brokerPort}`]), START_TIMEOUT_MS);
   };
   // The storage is formatted anew for each pair of ports: the controller's address is part of the cluster's setup.
-  const started = await startOnFreePorts(2, async ([brokerPort, controllerPort]) => {
+  const sasl = opts.saslPlainUsers;
+  const started = await startOnFreePorts(sasl ? 3 : 2, async ([brokerPort, controllerPort, saslPort]) => {
     await rm(dataDir, { recursive: true, force: true });
-    await writeFile(propertiesFile, serverProperties(dataDir, brokerPort, controllerPort, opts.properties ?? {}));
+    const properties = { ...(sasl ? saslListener(brokerPort, controllerPort, saslPort, sasl) : {}), ...opts.properties };
+    await writeFile(propertiesFile, serverProperties(dataDir, brokerPort, controllerPort, properties));
     await runTool(java, ['-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile]);
     await launch(brokerPort);
   }).catch(async (err) => {
     await rm(root, { recursive: true, force: true });
     throw err;
   });
-  const [brokerPort] = started.ports;
+  const [brokerPort, , saslPort] = started.ports;
   return {
     version: dist.version,
     brokers: [`${HOST}:${brokerPort}`],
+    saslBrokers: sasl ? [`${HOST}:${saslPort}`] : [],
     logFile,
     dataDir,
     start: () => launch(brokerPort),
@@ -121,6 +132,19 @@ function jvmOptions(dist: KafkaDist, root: string): string[] {
     // For diagnosis, e.g. SLOTLINE_KAFKA_JVM_OPTIONS='-Xlog:gc*:file=/tmp/broker-gc.log'.
     ...(process.env.SLOTLINE_KAFKA_JVM_OPTIONS?.split(/\s+/).filter((o) => o !== '') ?? []),
   ];
+}
+
+/** The listener lines for a SASL_PLAINTEXT (PLAIN) listener beside the PLAINTEXT one; users are name → password. */
+function saslListener(brokerPort: number, controllerPort: number, saslPort: number, users: Record<string, string>): Record<string, string> {
+  const quoted = (s: string): string => JSON.stringify(s);
+  const userLines = Object.entries(users).map(([name, password]) => `user_${name}=${quoted(password)}`).join(' ');
+  return {
+    listeners: `PLAINTEXT://${HOST}:${brokerPort},CONTROLLER://${HOST}:${controllerPort},SASL_PLAINTEXT://${HOST}:${saslPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${brokerPort},SASL_PLAINTEXT://${HOST}:${saslPort}`,
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms': 'PLAIN',
+    'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${userLines};`,
+  };
 }
 
 function serverProperties(dataDir: string, brokerPort: number, controllerPort: number, extra: Record<string, string>): string {
