@@ -297,8 +297,19 @@ export async function openTopicAdmin(brokers: string[]): Promise<TopicAdmin> {
       }, 30_000, `a leader for the new topic ${topic}`);
     },
     async endOffset(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+      const sum = (offsets: Array<{ high: string }>): number => offsets.reduce((total, p) => total + Number(p.high), 0);
+      const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+      if (offsets.length > 0) return sum(offsets);
+      // kafkajs' admin keeps the metadata it had when it first asked for a topic that did not
+      // exist yet, or was being created, until it is 5 minutes old: it then answers no partitions
+      // (an end offset of 0) for a topic that has records. A client of its own asks the broker.
+      const fresh = new Kafka({ brokers, clientId: 'slotline-failure-test-fresh', logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      await fresh.connect();
+      try {
+        return sum(await fresh.fetchTopicOffsets(topic));
+      } finally {
+        await fresh.disconnect();
+      }
     },
     close: () => admin.disconnect(),
   };
