@@ -99,8 +99,9 @@ async function main(): Promise<void> {
     if (expected !== null && acked >= expected) finish();
   };
   const [schema, table] = spec.table.split('.');
-  const measuredChange = (event: ChangeEvent): boolean =>
-    event.table === table && event.schema === schema && (event.op === 'c' || event.op === 'u' || event.op === 'd');
+  const ofTable = (event: ChangeEvent): boolean => event.table === table && event.schema === schema;
+  /** A row change of the workload table (snapshot reads are counted apart). */
+  const measuredChange = (event: ChangeEvent): boolean => ofTable(event) && (event.op === 'c' || event.op === 'u' || event.op === 'd');
   const onHanded = (events: ChangeEvent[]): void => {
     if (spec.snapshot) return;
     const at = nowUs();
@@ -113,13 +114,12 @@ async function main(): Promise<void> {
   const onAck = (events: ChangeEvent[]): void => {
     const at = nowUs();
     for (const event of events) {
-      if (event.table !== table || event.schema !== schema) continue;
       if (spec.snapshot) {
         // Reads: their ts_us is when the table's read began, not a commit; count them only.
-        if (event.op === 'r') acked++;
+        if (ofTable(event) && event.op === 'r') acked++;
         continue;
       }
-      if (event.op !== 'c' && event.op !== 'u' && event.op !== 'd') continue;
+      if (!measuredChange(event)) continue;
       acked++;
       const committedUs = Number(event.source.ts_us);
       (committedUs >= measureFromUs ? latency : warmupLatency!).record(at - committedUs);
