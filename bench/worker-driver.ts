@@ -52,7 +52,7 @@ export interface WorkerResult {
   /** With `warmup`: the same for the changes committed before `measureFrom`, the worker's first seconds included. */
   warmupLatency?: LatencySummary | null;
   /**
-   * Commit → the sink's write() called with the event, measured as `latency`:
+   * With `warmup`: commit → the sink's write() called with the event, measured as `latency`:
    * what the server, the decoding, the batching and the wait for the write before
    * took. `latency` less this is the sink's own time (for Kafka, the broker's answer).
    */

@@ -17,7 +17,7 @@ import type { ChangeEvent, ConnectSchema, Row, SourceInfo, TableSchemas } from '
 import { SOURCE_SCHEMA, TRANSACTION_SCHEMA } from './connect-schemas.ts';
 import { javaDoubleToString, javaFloatToString } from './java-compat.ts';
 import { bytesOf, JsonOut, scratchOut, utf8, writeAscii, writeBase64, writeInteger, writeRaw, writeString } from './json-bytes.ts';
-import { segmentedStructWriter } from './json-struct-segments.ts';
+import { fieldPrefixes, segmentedStructWriter } from './json-struct-segments.ts';
 import { quoteJson } from './json-text.ts';
 
 export interface JsonConverterOptions {
@@ -109,7 +109,7 @@ function floatJson(s: string): string {
 function structWriter(schema: ConnectSchema, replace: boolean): Writer {
   const fields = schema.fields ?? [];
   const names = fields.map((f) => f.field);
-  const prefixes = fields.map((f, i) => utf8(`${i === 0 ? '{' : ','}${quoteJson(f.field)}:`));
+  const prefixes = fieldPrefixes(fields);
   const empty = utf8('{}');
   const close = utf8('}');
   let writers: Writer[] | undefined;
@@ -314,9 +314,7 @@ function perReplace(build: PayloadBuilder): (replace: boolean) => Payload {
 
 /** The source block: within a transaction and table only `sequence` and `lsn` change, the bytes around them are reused. */
 function sourceWriter(replace: boolean): Writer {
-  const fields = SOURCE_SCHEMA.fields!;
-  const prefixes = fields.map((f, i) => utf8(`${i === 0 ? '{' : ','}${quoteJson(f.field)}:`));
-  const write = segmentedStructWriter(fields, (f) => writerFor(f, replace), new Set(['sequence', 'lsn']), (i) => prefixes[i], CLOSE);
+  const write = segmentedStructWriter(SOURCE_SCHEMA.fields!, (f) => writerFor(f, replace), new Set(['sequence', 'lsn']));
   return (v, out) => (v === null || v === undefined ? writeRaw(out, NULL) : write(v, out));
 }
 

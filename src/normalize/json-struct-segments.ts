@@ -10,24 +10,27 @@
  * a value whose other fields are the same (`===`) copies them, any difference
  * makes them again. The bytes are those the field-by-field writer gives.
  */
-import { bytesOf, writeRaw, type JsonOut } from './json-bytes.ts';
+import { bytesOf, utf8, writeRaw, type JsonOut } from './json-bytes.ts';
+import { quoteJson } from './json-text.ts';
 import type { ConnectField } from '../types.ts';
 
 type Writer = (value: unknown, out: JsonOut) => void;
 
+const CLOSE = utf8('}');
+
+/** The bytes before each field of a struct: `{"name":` for the first, `,"name":` after. */
+export function fieldPrefixes(fields: readonly ConnectField[]): Uint8Array[] {
+  return fields.map((f, i) => utf8(`${i === 0 ? '{' : ','}${quoteJson(f.field)}:`));
+}
+
 /**
- * `fields`: the struct's fields in order; `writerOf`: each field's value
- * writer; `changing`: the names of the fields that differ from value to value.
- * `prefixOf(i)`: the bytes before field i (`{"name":` or `,"name":`).
+ * `fields`: the struct's fields in order (at least one); `writerOf`: each
+ * field's value writer; `changing`: the names of the fields that differ from
+ * value to value.
  */
-export function segmentedStructWriter(
-  fields: readonly ConnectField[],
-  writerOf: (field: ConnectField) => Writer,
-  changing: ReadonlySet<string>,
-  prefixOf: (i: number) => Uint8Array,
-  close: Uint8Array,
-): Writer {
+export function segmentedStructWriter(fields: readonly ConnectField[], writerOf: (field: ConnectField) => Writer, changing: ReadonlySet<string>): Writer {
   const names = fields.map((f) => f.field);
+  const prefixes = fieldPrefixes(fields);
   const changingAt = names.flatMap((name, i) => (changing.has(name) ? [i] : []));
   const steadyAt = names.flatMap((name, i) => (changing.has(name) ? [] : [i]));
   let writers: Writer[] | undefined;
@@ -44,10 +47,10 @@ export function segmentedStructWriter(
       segments.push(
         bytesOf((out) => {
           for (let i = from; i < upTo; i++) {
-            writeRaw(out, prefixOf(i));
+            writeRaw(out, prefixes[i]);
             all[i](row[names[i]], out);
           }
-          if (upTo === names.length) writeRaw(out, close);
+          if (upTo === names.length) writeRaw(out, CLOSE);
         }),
       );
       from = upTo + 1;
@@ -63,7 +66,7 @@ export function segmentedStructWriter(
     for (let k = 0; k < changingAt.length; k++) {
       const i = changingAt[k];
       writeRaw(out, segments[k]);
-      writeRaw(out, prefixOf(i));
+      writeRaw(out, prefixes[i]);
       all[i](row[names[i]], out);
     }
     writeRaw(out, segments[changingAt.length]);

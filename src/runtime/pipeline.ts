@@ -80,8 +80,7 @@ export interface Pipeline {
   stop(reason?: string): Promise<void>;
   readonly checkpointer: Checkpointer;
   /** Counters for logs, tests and the benchmark. */
-  /** `acknowledgedLsn`: what every sink acknowledged (the confirmed position may be ahead of it, past WAL without captured changes). */
-  stats(): { transactions: number; events: number; confirmedLsn: Lsn; acknowledgedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number; pausedBy: PauseReason[] };
+  stats(): { transactions: number; events: number; confirmedLsn: Lsn; inFlightBytes: number; peakInFlightBytes: number; pausedBy: PauseReason[] };
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -204,7 +203,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     stats: () => ({
       ...changes.stats,
       confirmedLsn: checkpointer.confirmable(false),
-      acknowledgedLsn: checkpointer.watermark(),
       inFlightBytes: budget.used,
       peakInFlightBytes: budget.peak,
       pausedBy: pause.reasons(),

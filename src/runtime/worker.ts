@@ -169,10 +169,7 @@ export async function startSourceWorker(plan: SourcePlan, shared: WorkerShared):
         finished = true;
         await keeper?.stop();
         await start.close();
-        if (failed) {
-          const { acknowledgedLsn, confirmedLsn } = pipeline.stats();
-          await cleanUpFailedStart({ acknowledged: acknowledgedLsn, confirmed: confirmedLsn });
-        }
+        if (failed) await cleanUpFailedStart({ acknowledged: pipeline.checkpointer.watermark(), confirmed: pipeline.checkpointer.confirmable(false) });
         await admin.end().catch(() => undefined);
         await operations.stop();
       }

@@ -21,7 +21,7 @@
  * nothing since this start, kept once it has.
  */
 import type { Logger } from 'pino';
-import { formatLsn, type Lsn } from '../lsn.ts';
+import { formatLsn, maxLsn, type Lsn } from '../lsn.ts';
 import type { Queryable } from './pg-catalog.ts';
 import { createSlotAdmin, pgCode } from './slot-admin.ts';
 
@@ -111,7 +111,7 @@ async function dropUnconfirmedSlot(
       const found = await admin.readSlot(slot);
       if (found === null) return;
       const at = found.confirmedFlushLsn;
-      if (at !== createdAt && (at === null || at < createdAt || at > (messages.idleUpTo ?? createdAt))) {
+      if (at === null || at < createdAt || at > maxLsn(createdAt, messages.idleUpTo ?? createdAt)) {
         logger.info({ slot, confirmedLsn: found.confirmedFlushLsn === null ? null : formatLsn(found.confirmedFlushLsn) }, 'keeping the slot: changes from it were confirmed');
         return;
       }
