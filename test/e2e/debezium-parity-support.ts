@@ -120,14 +120,18 @@ export async function run(url: string, statements: string[]): Promise<void> {
   }
 }
 
-/** Waits until every slot exists and a walsender streams it. */
+/**
+ * Waits until every slot is consistent and a walsender holds it. A slot being
+ * created is active already, while it waits for the server's running
+ * transactions; what commits before its consistent point is not in its stream.
+ */
 export async function streaming(url: string, slots: string[], connect: ConnectWorker): Promise<void> {
   const deadline = performance.now() + 180_000;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     for (;;) {
-      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND slot_name = ANY($1)', [slots]);
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND confirmed_flush_lsn IS NOT NULL AND slot_name = ANY($1)', [slots]);
       if (rows[0].n === slots.length) return;
       if (!connect.running()) throw new Error(`Kafka Connect exited:\n${await logTail(connect.logFile)}`);
       if (performance.now() > deadline) throw new Error(`slots not all streaming after 3 minutes: ${slots.join(', ')}\n${await logTail(connect.logFile)}`);

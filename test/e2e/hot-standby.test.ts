@@ -11,24 +11,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, kafkaBrokers, uniqueName } from '../harness/context.ts';
-import { eventually, readTopics, spawnWorker, writeConfig, type TopicReader, type WorkerProcess } from './support.ts';
+import { eventually, httpAddress, readTopics, spawnWorker, writeConfig, type TopicReader, type WorkerProcess } from './support.ts';
 import {
   allDelivered, analyzeDelivery, changeRecords, dropSlots, openProbe, openTopicAdmin, perKeyOrder, prepareCapture,
   readerCaughtUp, seededRandom, startLoad, testSeed, type Probe, type TopicAdmin,
 } from './failure-support.ts';
 
-/** The HTTP address a child worker logged ("http listening"); it binds port 0. */
-function httpAddress(worker: WorkerProcess): string | null {
-  for (const line of worker.output().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { msg?: string; address?: string };
-    if (entry.msg === 'http listening' && entry.address) return entry.address;
-  }
-  return null;
-}
-
 async function readyz(worker: WorkerProcess, query = ''): Promise<{ status: number; reasons: string[] } | null> {
-  const address = httpAddress(worker);
+  const address = httpAddress(worker.output());
   if (address === null) return null;
   const response = await fetch(`${address}/readyz${query}`).catch(() => null);
   if (response === null) return null;
@@ -37,7 +27,7 @@ async function readyz(worker: WorkerProcess, query = ''): Promise<{ status: numb
 }
 
 async function healthz(worker: WorkerProcess): Promise<number | null> {
-  const address = httpAddress(worker);
+  const address = httpAddress(worker.output());
   if (address === null) return null;
   return (await fetch(`${address}/healthz`).catch(() => null))?.status ?? null;
 }

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerCompressionCodecs } from '../../connectors/kafka/kafka-compression.ts';
 import { COMPRESSIONS } from '../../connectors/kafka/kafka-config.ts';
-import { freshDatabase, uniqueName } from '../harness/context.ts';
+import { freshDatabase, slotStreaming, uniqueName } from '../harness/context.ts';
 import { startKafka } from '../harness/kafka.ts';
 import { openTopicAdmin } from './failure-support.ts';
 import { eventually, readTopics, spawnWorker, writeConfig } from './support.ts';
@@ -31,9 +31,12 @@ describe('Kafka compression codecs', () => {
     await db.sql('CREATE TABLE public.docs (id int PRIMARY KEY, body text NOT NULL)');
     const prefix = uniqueName('codecs');
     const topicOf = (codec: string) => `${prefix}.public.docs.${codec}`;
+    const slot = uniqueName('codecs_slot');
     const config = await writeConfig({
-      db, slot: uniqueName('codecs_slot'), publication: uniqueName('codecs_pub'), topicPrefix: prefix, tables: ['public.docs'],
+      db, slot, publication: uniqueName('codecs_pub'), topicPrefix: prefix, tables: ['public.docs'],
       brokers: kafka.brokers, mainExtra: 'snapshot: { mode: no_data }', kafkaExtra: `topic: "{prefix}.{schema}.{table}.none"\n`,
+      // At info the worker says where it listens: a failure shows its /status and what it logged.
+      logLevel: 'info',
     });
     for (const codec of COMPRESSIONS.filter((c) => c !== 'none')) {
       await writeFile(join(dirname(config), 'sinks', `${codec}.yaml`),
@@ -44,8 +47,10 @@ describe('Kafka compression codecs', () => {
     cleanup.push(async () => worker.child.kill('SIGKILL'));
     const admin = await openTopicAdmin(kafka.brokers);
     cleanup.push(() => admin.close());
-    const streaming = async () => (await db.sql('SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()'))[0].n === 1;
-    await eventually(async () => worker.child.exitCode !== null || (await streaming()), 60_000, 'slotline streaming');
+    // Not merely active: a slot being created is active while it waits for the server's
+    // running transactions (a busy shared server's, any database's), and what commits
+    // before its consistent point is not in its stream.
+    await eventually(async () => worker.child.exitCode !== null || (await slotStreaming(db, slot)), 60_000, 'slotline streaming');
     expect(worker.child.exitCode, worker.output()).toBeNull();
 
     // Repetitive text compresses well; the 300 KB rows span many snappy (32 KiB) and lz4 (64 KiB) blocks.
@@ -53,8 +58,26 @@ describe('Kafka compression codecs', () => {
     await db.sql("INSERT INTO public.docs SELECT g, repeat(md5(g::text), 10000) FROM generate_series(201, 203) g");
     await db.sql('DELETE FROM public.docs WHERE id <= 10');
     const expected = 203 + 10 * 2; // inserts, then a delete and its tombstone each
+    // What each topic holds and where the slot stands, asked afresh: for a failure that names where it stopped.
+    const positions = async (): Promise<string> => {
+      const offsets = await Promise.all(COMPRESSIONS.map(async (codec) => {
+        const fresh = await openTopicAdmin(kafka.brokers);
+        try {
+          return `${codec} ${await fresh.endOffset(topicOf(codec)).catch((err: Error) => err.message)}`;
+        } finally {
+          await fresh.close();
+        }
+      }));
+      const [slot] = await db.sql(
+        `SELECT s.active_pid, s.confirmed_flush_lsn::text AS confirmed, r.state, r.sent_lsn::text AS sent, pg_current_wal_lsn()::text AS wal_end
+           FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.database = current_database()`);
+      return `end offsets: ${offsets.join(', ')}; slot: ${JSON.stringify(slot)}`;
+    };
     for (const codec of COMPRESSIONS) {
-      await eventually(async () => (await admin.endOffset(topicOf(codec)).catch(() => 0)) === expected, 60_000, `${expected} records in ${topicOf(codec)}`);
+      await eventually(async () => (await admin.endOffset(topicOf(codec)).catch(() => 0)) === expected, 60_000, `${expected} records in ${topicOf(codec)}`)
+        .catch(async (err: Error) => {
+          throw new Error(`${err.message}; ${await positions()}`);
+        });
     }
     worker.child.kill('SIGTERM');
     expect(await worker.exited, worker.output()).toBe(0);

@@ -15,7 +15,7 @@ import { freshDatabase, kafkaBrokers, pgServer, redisUrl, slotStreaming, uniqueN
 import { startPostgres, type PgServer } from '../harness/postgres.ts';
 import { testTempDir } from '../harness/temp-dirs.ts';
 import { openTopicAdmin, type TopicAdmin } from './failure-support.ts';
-import { eventually, readTopics, repeatUntilStopped, runSlotline, spawnWorker, type TopicReader, type WorkerProcess } from './support.ts';
+import { eventually, httpAddress, readTopics, repeatUntilStopped, runSlotline, spawnWorker, type TopicReader, type WorkerProcess } from './support.ts';
 
 interface Source {
   name: string;
@@ -111,8 +111,8 @@ describe('several sources in one process', () => {
     for (const s of sources) expect(worker.output()).toMatch(new RegExp(`"source":"${s.name}"[^\\n]*"msg":"created slot"|"msg":"created slot"[^\\n]*"source":"${s.name}"`));
 
     // One listener for the process: every metric names its source, /status and /readyz answer per source.
-    const address = /"address":"(http:[^"]+)"[^\n]*"msg":"http listening"/.exec(worker.output())?.[1];
-    expect(address, worker.output()).toBeDefined();
+    const address = httpAddress(worker.output());
+    expect(address, worker.output()).not.toBeNull();
     const metrics = await (await fetch(`${address}/metrics`)).text();
     for (const s of sources) {
       expect(metrics).toMatch(new RegExp(`slotline_transactions_written_total\\{source="${s.name}",sink="kafka"\\} [1-9]`));

@@ -18,7 +18,7 @@ import { startKafka, type KafkaServer } from '../harness/kafka.ts';
 import { startPostgres, type PgServer } from '../harness/postgres.ts';
 import { writeEsConfig } from './elasticsearch-support.ts';
 import { databaseOn, getJson, promtoolCheckMetrics, scrape } from './operations-support.ts';
-import { eventually, runInProcess, spawnWorker, writeConfig } from './support.ts';
+import { eventually, httpAddress, runInProcess, spawnWorker, writeConfig } from './support.ts';
 
 let server: PgServer;
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -164,7 +164,7 @@ describe('operations endpoints', () => {
     const config = await writeConfig({ db, slot: uniqueName('ops'), publication: uniqueName('pub'), topicPrefix: uniqueName('ops'), brokers: kafkaBrokers(), tables: ['public.items'], logLevel: 'info' });
     const listening = async (worker: ReturnType<typeof spawnWorker>): Promise<string> => {
       let found: string | undefined;
-      await eventually(() => (found = /"address":"(http:\/\/[^"]+)","endpoints"/.exec(worker.output())?.[1]) !== undefined, 30_000, 'the http listening line').catch((err) => {
+      await eventually(() => (found = httpAddress(worker.output()) ?? undefined) !== undefined, 30_000, 'the http listening line').catch((err) => {
         throw new Error(`${err.message}; the worker wrote:\n${worker.output()}`);
       });
       return found!;

@@ -14,7 +14,7 @@ import { sinkConfigSchemas } from '../../connectors/index.ts';
 import { loadConfig, type SlotlineConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { startWorker, type Worker, type WorkerOverrides } from '../../src/runtime/worker.ts';
-import { runCommand, startChild, type CommandResult } from '../harness/child-process.ts';
+import { reportOnTestFailure, runCommand, startChild, type CommandResult } from '../harness/child-process.ts';
 import type { FreshDatabase } from '../harness/context.ts';
 import { testTempDir } from '../harness/temp-dirs.ts';
 
@@ -149,7 +149,21 @@ export interface WorkerProcess {
 export function spawnWorker(configPath: string, options: { heapMb?: number; env?: NodeJS.ProcessEnv } = {}): WorkerProcess {
   const args = [...(options.heapMb ? [`--max-old-space-size=${options.heapMb}`] : []), join(REPO, 'bin', 'slotline.js'), 'run', '--config', configPath];
   const running = startChild('slotline run', process.execPath, args, options.env);
+  // A worker that logs at info says where it listens: a failure then shows what it was doing.
+  reportOnTestFailure(async () => {
+    const address = running.child.exitCode === null ? httpAddress(running.output()) : null;
+    if (address === null) return `slotline run (pid ${running.child.pid}): no /status (not running, or not logging at info)`;
+    const status = await fetch(`${address}/status`, { signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.text())
+      .catch((err: unknown) => `unanswered: ${(err as Error).message}`);
+    return `slotline run (pid ${running.child.pid}) /status at the failure:\n${status}`;
+  });
   return { child: running.child, exited: running.exit.then(({ code, signal }) => code ?? signal ?? -1), output: running.output };
+}
+
+/** The HTTP address a worker logged ("http listening", at info); it binds port 0. Null before that line. */
+export function httpAddress(output: string): string | null {
+  return /"address":"(http:\/\/[^"]+)"[^\n]*"msg":"http listening"/.exec(output)?.[1] ?? null;
 }
 
 /** Runs the `slotline` command to its end; if the test fails, the command's exit and stderr are part of the failure. */

@@ -37,10 +37,10 @@ export function describeChild(what: string, pid: number | undefined, exit: Child
  * If the running test fails, `report()` is added to its errors. Outside a test
  * (a beforeAll) there is no test to attach to; the caller still has the output.
  */
-export function reportOnTestFailure(report: () => string): void {
+export function reportOnTestFailure(report: () => string | Promise<string>): void {
   try {
-    onTestFailed(() => {
-      const error = new Error(report());
+    onTestFailed(async () => {
+      const error = new Error(await report());
       error.name = 'ChildProcess';
       error.stack = `${error.name}: ${error.message}`;
       throw error;
