@@ -69,7 +69,7 @@ export function rebuildOrigin(options: RebuildOptions): RebuildOrigin {
         });
       }
       const readers = Math.min(config.snapshot.max_connections, tables.length);
-      const made = await createTemporarySlotWithSnapshot(options.connection, options.slot, options.serverMajor, readers);
+      const made = await createTemporarySlotWithSnapshot({ connection: options.connection, slot: options.slot, serverMajor: options.serverMajor, readers, logger });
       const start = made.consistentPoint;
       try {
         // Every change the slot streams lies past its restart position: reads carry it as their version (as the worker's snapshot does).

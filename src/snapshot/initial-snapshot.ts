@@ -17,6 +17,7 @@ import { formatLsn, ZERO_LSN, type Lsn } from '../lsn.ts';
 import type { NormalizeOptions } from '../normalize/options.ts';
 import { formatTableName, type Queryable, type TableName } from '../source/pg-catalog.ts';
 import { createSlotAdmin, slotMissing } from '../source/slot-admin.ts';
+import { watchSlotCreation } from '../source/slot-creation-watch.ts';
 import type { TypeCatalog } from '../source/type-catalog.ts';
 import { decideSnapshot } from './snapshot-mode.ts';
 import { stderrTerminal } from '../runtime/terminal.ts';
@@ -74,7 +75,8 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
   });
 
   if (!decision.snapshot) {
-    const ensured = await slotAdmin.ensureSlot({ name: slot, create: options.createSlot, failover: options.failover });
+    const watch = existing === null && options.createSlot ? watchSlotCreation({ connection: options.connection, slot, logger }) : null;
+    const ensured = await slotAdmin.ensureSlot({ name: slot, create: options.createSlot, failover: options.failover }).finally(() => watch?.stop());
     if (ensured.created && ensured.consistentPoint !== undefined) options.onSlotCreated?.(ensured.consistentPoint);
     if (config.mode !== 'no_data') logger.info({ mode: config.mode, reason: decision.reason }, 'no snapshot');
     return {
@@ -108,7 +110,9 @@ export async function prepareStart(options: StartOptions): Promise<StartPlan> {
   if (slotIsNew) {
     let created;
     try {
-      created = await createSlotWithSnapshot(options.connection, slot, options.serverMajor, readerCount, options.failover === true);
+      created = await createSlotWithSnapshot({
+        connection: options.connection, slot, serverMajor: options.serverMajor, readers: readerCount, failover: options.failover === true, logger,
+      });
     } catch (err) {
       if (err instanceof SlotExistsError) {
         throw new OperatorError(`${err.message}; is another slotline using slot "${slot}"?`, {

@@ -16,9 +16,11 @@
  */
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
+import type { Logger } from 'pino';
 import { parseLsn, type Lsn } from '../lsn.ts';
 import { REPLICATION_SESSION_OPTIONS } from '../source/replication-stream.ts';
 import { pgCode, slotCreateError } from '../source/slot-admin.ts';
+import { watchSlotCreation } from '../source/slot-creation-watch.ts';
 
 export interface SnapshotReaders {
   /** Each inside `REPEATABLE READ READ ONLY` with the shared snapshot; one table at a time per client. */
@@ -69,16 +71,25 @@ async function openReaders(connection: ClientConfig, count: number, snapshotName
   return { clients, close };
 }
 
+/** What a slot is created from. */
+export interface SlotRequest {
+  connection: ClientConfig;
+  slot: string;
+  serverMajor: number;
+  /** Connections that import the exported snapshot (at least one). */
+  readers: number;
+  /** Says which transactions a slow creation waits for (slot-creation-watch.ts). */
+  logger: Logger;
+}
+
 /**
  * Creates the logical slot on a replication connection with an exported
  * snapshot and has `readers` connections import it. PG 15+ takes
  * `(SNAPSHOT 'export')`; PG 14 only the older `EXPORT_SNAPSHOT` keyword.
  * `failover` (PG 17+) makes it a slot that standbys synchronize.
  */
-export async function createSlotWithSnapshot(
-  connection: ClientConfig, slot: string, serverMajor: number, readers: number, failover = false,
-): Promise<CreatedSlot> {
-  const { replication, ...created } = await createExported(connection, slot, serverMajor, readers, { temporary: false, failover });
+export async function createSlotWithSnapshot(request: SlotRequest & { failover?: boolean }): Promise<CreatedSlot> {
+  const { replication, ...created } = await createExported(request, { temporary: false, failover: request.failover === true });
   // Closing the replication connection ends the export; the readers hold the snapshot now.
   await replication.end().catch(() => undefined);
   return created;
@@ -96,21 +107,20 @@ export interface TemporarySlot extends CreatedSlot {
  * drill that dies leaves nothing pinning WAL. Other sessions copy it
  * (pg_copy_logical_replication_slot) to stream from it.
  */
-export async function createTemporarySlotWithSnapshot(
-  connection: ClientConfig, slot: string, serverMajor: number, readers: number,
-): Promise<TemporarySlot> {
-  const { replication, ...created } = await createExported(connection, slot, serverMajor, readers, { temporary: true, failover: false });
+export async function createTemporarySlotWithSnapshot(request: SlotRequest): Promise<TemporarySlot> {
+  const { replication, ...created } = await createExported(request, { temporary: true, failover: false });
   return { ...created, drop: () => replication.end().catch(() => undefined) };
 }
 
 async function createExported(
-  connection: ClientConfig, slot: string, serverMajor: number, readers: number, { temporary, failover }: { temporary: boolean; failover: boolean },
+  { connection, slot, serverMajor, readers, logger }: SlotRequest, { temporary, failover }: { temporary: boolean; failover: boolean },
 ): Promise<CreatedSlot & { replication: pg.Client }> {
   const replication = new pg.Client({ ...connection, application_name: 'slotline-snapshot', replication: 'database' } as ClientConfig);
   replication.on('error', () => undefined);
   await replication.connect();
   try {
     const options = serverMajor >= 15 ? `(SNAPSHOT 'export'${failover ? ', FAILOVER true' : ''})` : 'EXPORT_SNAPSHOT';
+    const watch = watchSlotCreation({ connection, slot, logger });
     let row: { consistent_point: string; snapshot_name: string };
     try {
       const result = await replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)}${temporary ? ' TEMPORARY' : ''} LOGICAL pgoutput ${options}`);
@@ -118,6 +128,8 @@ async function createExported(
     } catch (err) {
       if (pgCode(err) === '42710') throw new SlotExistsError(`replication slot "${slot}" was created by another session meanwhile`);
       throw slotCreateError(slot, err);
+    } finally {
+      await watch.stop();
     }
     const imported = await openReaders(connection, Math.max(1, readers), row.snapshot_name);
     return { consistentPoint: parseLsn(row.consistent_point), readers: imported, replication };
