@@ -56,7 +56,8 @@ interface PlannedBatch {
   messages: BatchMessage[];
   sizes: number[];
   timestampDeltas: number[];
-  headers: Array<Array<[string, Buffer | string | null]>>;
+  /** Headers per record: an array value is one header per element. */
+  headerCounts: number[];
   firstTimestamp: number;
   maxTimestamp: number;
   compressed: Buffer | undefined;
@@ -123,31 +124,34 @@ function planBatch(data: PartitionData, now: number): PlannedBatch {
   if (firstTimestamp === Infinity) firstTimestamp = maxTimestamp = now;
   const sizes = new Array<number>(messages.length);
   const timestampDeltas = new Array<number>(messages.length);
-  const headers = new Array<Array<[string, Buffer | string | null]>>(messages.length);
+  const headerCounts = new Array<number>(messages.length);
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     const delta = (m.timestamp ? Number(m.timestamp) : now) - firstTimestamp;
-    const pairs = headerPairs(m.headers);
-    let size = 1 + varLongBytes(delta) + varLongBytes(i) + bytesFieldSize(m.key ?? null) + bytesFieldSize(m.value) + varLongBytes(pairs.length);
-    for (const [name, value] of pairs) size += bytesFieldSize(name) + bytesFieldSize(value);
+    // Header names and values walked in place, twice (here and writeRecords): no pair arrays per record.
+    let count = 0;
+    let size = 1 + varLongBytes(delta) + varLongBytes(i) + bytesFieldSize(m.key ?? null) + bytesFieldSize(m.value);
+    const headers = m.headers;
+    if (headers) {
+      for (const name in headers) {
+        const value = headers[name];
+        if (Array.isArray(value)) {
+          for (const one of value) size += bytesFieldSize(name) + bytesFieldSize(one);
+          count += value.length;
+        } else {
+          size += bytesFieldSize(name) + bytesFieldSize(value ?? null);
+          count++;
+        }
+      }
+    }
+    size += varLongBytes(count);
     sizes[i] = size;
     timestampDeltas[i] = delta;
-    headers[i] = pairs;
+    headerCounts[i] = count;
     bytes += varLongBytes(size) + size;
   }
-  return { partition: data.partition, firstSequence: data.firstSequence ?? 0, messages, sizes, timestampDeltas, headers, firstTimestamp, maxTimestamp, compressed: undefined, bytes };
-}
-
-function headerPairs(headers: BatchMessage['headers']): Array<[string, Buffer | string | null]> {
-  const pairs: Array<[string, Buffer | string | null]> = [];
-  if (!headers) return pairs;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (Array.isArray(value)) for (const v of value) pairs.push([name, v]);
-    else pairs.push([name, value ?? null]);
-  }
-  return pairs;
+  return { partition: data.partition, firstSequence: data.firstSequence ?? 0, messages, sizes, timestampDeltas, headerCounts, firstTimestamp, maxTimestamp, compressed: undefined, bytes };
 }
 
 function writeBatch(b: Buffer, at: number, batch: PlannedBatch, compression: number, transactional: boolean, producerId: bigint, producerEpoch: number): number {
@@ -171,7 +175,7 @@ function writeBatch(b: Buffer, at: number, batch: PlannedBatch, compression: num
 }
 
 function writeRecords(b: Buffer, at: number, batch: PlannedBatch): number {
-  const { messages, sizes, timestampDeltas, headers } = batch;
+  const { messages, sizes, timestampDeltas, headerCounts } = batch;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     at = writeVarLong(b, at, sizes[i]);
@@ -180,11 +184,20 @@ function writeRecords(b: Buffer, at: number, batch: PlannedBatch): number {
     at = writeVarLong(b, at, i);
     at = writeBytesField(b, at, m.key ?? null);
     at = writeBytesField(b, at, m.value);
-    const pairs = headers[i];
-    at = writeVarLong(b, at, pairs.length);
-    for (const [name, value] of pairs) {
-      at = writeBytesField(b, at, name);
-      at = writeBytesField(b, at, value);
+    at = writeVarLong(b, at, headerCounts[i]);
+    const headers = m.headers;
+    if (!headers) continue;
+    for (const name in headers) {
+      const value = headers[name];
+      if (Array.isArray(value)) {
+        for (const one of value) {
+          at = writeBytesField(b, at, name);
+          at = writeBytesField(b, at, one);
+        }
+      } else {
+        at = writeBytesField(b, at, name);
+        at = writeBytesField(b, at, value ?? null);
+      }
     }
   }
   return at;

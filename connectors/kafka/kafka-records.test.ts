@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { utf8, writeRaw, writeString } from '../../src/normalize/json-bytes.ts';
-import { createRecordBytes, type RecordBytes } from './kafka-records.ts';
+import type { Message } from 'kafkajs';
+import { normalizeInsert, type TxContext } from '../../src/normalize/change-events.ts';
+import { buildTableModel } from '../../src/normalize/table-model.ts';
+import { lookup, options, relation } from '../../src/normalize/testing.ts';
+import { createKafkaMessages, createRecordBytes, type RecordBytes } from './kafka-records.ts';
 
 /** Writes one record as the JSON writers do, in pieces (a record may move to a new chunk between two). */
 function put(bytes: RecordBytes, ...pieces: string[]): Buffer {
@@ -72,5 +76,27 @@ describe('record bytes', () => {
     const unreleased = before.map((b, i) => [b, kept[i]] as const).filter(([b]) => b.buffer === before.at(-1)!.buffer);
     expect(unreleased.length).toBeGreaterThan(1);
     for (const [b, text] of unreleased) expect(b.toString('utf8')).toBe(text);
+  });
+});
+
+describe('record headers', () => {
+  it('each record carries its own change\'s LSN and transaction id, across transactions and outside one', () => {
+    const OPTS = options();
+    const model = buildTableModel(relation([['id', 23, { key: true }]]), lookup, OPTS, {
+      columns: new Map([['id', { notNull: true, defaultExpression: null }]]), keyColumns: ['id'],
+    });
+    const tx = (xid: number | null): TxContext => ({ xid, commitTimeUs: xid === null ? null : 1700000000000001n, finalLsn: 0x9000n, lastCommitLsn: null, origin: null });
+    const [a, b] = [tx(700), tx(4_000_000_000)];
+    const changes: Array<[TxContext, bigint]> = [[a, 0x100n], [a, 0x200n], [b, 0x1_0000_0300n], [tx(null), 0x400n], [a, 0x500n]];
+    const toMessages = createKafkaMessages({ headers: true, schemasEnable: false, tombstones: true });
+    const out: Message[] = [];
+    changes.forEach(([context, lsn], i) => toMessages(normalizeInsert(model, [String(i)], OPTS, { tx: context, lsn, nowNs: 1700000000500000123n }), out));
+    expect(out.map((m) => m.headers)).toEqual([
+      { 'slotline.lsn': '0/100', 'slotline.txid': '700' },
+      { 'slotline.lsn': '0/200', 'slotline.txid': '700' },
+      { 'slotline.lsn': '1/300', 'slotline.txid': '4000000000' },
+      { 'slotline.lsn': '0/400' },
+      { 'slotline.lsn': '0/500', 'slotline.txid': '700' },
+    ]);
   });
 });

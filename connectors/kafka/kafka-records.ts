@@ -102,10 +102,21 @@ export function createKafkaMessages(options: KafkaMessageOptions): (event: Chang
     writeSchemaValueRecord(part, jsonOptions, json);
     return json.end();
   };
+  /** The last transaction id printed: every change of a transaction has the same. */
+  let txId: bigint | null = null;
+  let txIdText = '';
+  const headersOf = (event: ChangeEvent): IHeaders => {
+    const id = event.source.txId;
+    if (id !== null && id !== txId) {
+      txId = id;
+      txIdText = String(id);
+    }
+    return recordHeaders(event, schemasEnable, id === null ? null : txIdText);
+  };
   return (event, out) => {
     const record = event.record;
     const keyBytes = key(event);
-    const own: IHeaders | undefined = options.headers ? recordHeaders(event, schemasEnable) : undefined;
+    const own: IHeaders | undefined = options.headers ? headersOf(event) : undefined;
     if (record === undefined) {
       const headers = own;
       json.begin();
@@ -148,9 +159,9 @@ function withHeaders(base: IHeaders | undefined, extra: TransformedRecord['heade
 }
 
 /** Headers a consumer can use to de-duplicate or trace: the change's LSN and transaction. */
-function recordHeaders(event: ChangeEvent, schemasEnable: boolean): IHeaders {
+function recordHeaders(event: ChangeEvent, schemasEnable: boolean, txId: string | null): IHeaders {
   const headers: IHeaders = { 'slotline.lsn': formatLsn(event.lsn) };
-  if (event.source.txId !== null) headers['slotline.txid'] = String(event.source.txId);
+  if (txId !== null) headers['slotline.txid'] = txId;
   if (event.keyChange) {
     // Debezium's headers on a primary-key change: the d carries the new key, the c the old one.
     headers[event.keyChange.header] = serializeKey({ ...event, key: event.keyChange.key }, { schemasEnable }) ?? '';

@@ -33,17 +33,15 @@ export function createMessageInbox({ handle, pause, fail }: MessageInboxOptions)
   let inbox: Array<[Lsn, PgoutputMessage]> = [];
   let inboxHead = 0;
   let pumping = false;
-  const pump = async (): Promise<void> => {
+  /** Handles what waits, after `pending` (a message's look-up) when given; one pump at a time. */
+  const pump = async (pending?: Promise<void>): Promise<void> => {
     pumping = true;
     try {
+      if (pending) await waitFor(pending);
       while (inboxHead < inbox.length && !pause.has('budget')) {
         const [lsn, message] = inbox[inboxHead++];
-        const pending = handle(lsn, message);
-        if (pending) {
-          pause.set('catalog', true);
-          await pending;
-          pause.set('catalog', false);
-        }
+        const next = handle(lsn, message);
+        if (next) await waitFor(next);
       }
       if (inboxHead >= inbox.length) {
         inbox = [];
@@ -55,10 +53,31 @@ export function createMessageInbox({ handle, pause, fail }: MessageInboxOptions)
       pumping = false;
     }
   };
+  const waitFor = async (pending: Promise<void>): Promise<void> => {
+    pause.set('catalog', true);
+    await pending;
+    pause.set('catalog', false);
+  };
   return {
     push(lsn, message) {
-      inbox.push([lsn, message]);
-      if (!pumping) void pump();
+      if (pumping || inboxHead < inbox.length || pause.has('budget')) {
+        inbox.push([lsn, message]);
+        if (!pumping) void pump();
+        return;
+      }
+      // Nothing ahead of it and room in the budget: handled now, without a queue entry or a
+      // promise (the usual case; ~0.4 KB of garbage per row on a backlog otherwise).
+      let pending: Promise<void> | void;
+      pumping = true;
+      try {
+        pending = handle(lsn, message);
+      } catch (err) {
+        fail(err);
+        return;
+      } finally {
+        pumping = false;
+      }
+      if (pending) void pump(pending);
     },
     wake() {
       queueMicrotask(() => void (pumping ? undefined : pump()));
