@@ -20,7 +20,7 @@ export interface KafkaServer {
   version: string;
   /** ['127.0.0.1:<port>'] */
   brokers: string[];
-  /** With `saslPlainUsers`: the SASL_PLAINTEXT listener, ['127.0.0.1:<port>']; else empty. */
+  /** With `saslUsers`: the SASL_PLAINTEXT listener, ['127.0.0.1:<port>']; else empty. */
   saslBrokers: string[];
   logFile: string;
   /** The broker's log.dirs: `<topic>-<partition>/` folders of segment files, for tests that check what is on disk. */
@@ -41,11 +41,13 @@ export interface StartKafkaOptions {
   /** Extra server.properties lines, e.g. { 'auto.create.topics.enable': 'false' }. */
   properties?: Record<string, string>;
   /**
-   * A second client listener, SASL_PLAINTEXT with mechanism PLAIN, that takes
-   * these users (name → password); the PLAINTEXT one stays for the harness
-   * and the tests' own clients.
+   * A second client listener, SASL_PLAINTEXT with the mechanisms PLAIN,
+   * SCRAM-SHA-256 and SCRAM-SHA-512, that takes these users (name →
+   * password; SCRAM credentials are stored when the storage is formatted, so
+   * neither may hold `,`, `[`, `]` or `"`); the PLAINTEXT one stays for the
+   * harness and the tests' own clients.
    */
-  saslPlainUsers?: Record<string, string>;
+  saslUsers?: Record<string, string>;
 }
 
 const HOST = '127.0.0.1';
@@ -72,12 +74,15 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     await waitUntilReady(`Kafka ${dist.version} on ${HOST}:${brokerPort}`, server, () => probe([`${HOST}:${brokerPort}`]), START_TIMEOUT_MS);
   };
   // The storage is formatted anew for each pair of ports: the controller's address is part of the cluster's setup.
-  const sasl = opts.saslPlainUsers;
+  const sasl = opts.saslUsers;
   const started = await startOnFreePorts(sasl ? 3 : 2, async ([brokerPort, controllerPort, saslPort]) => {
     await rm(dataDir, { recursive: true, force: true });
     const properties = { ...(sasl ? saslListener(brokerPort, controllerPort, saslPort, sasl) : {}), ...opts.properties };
     await writeFile(propertiesFile, serverProperties(dataDir, brokerPort, controllerPort, properties));
-    await runTool(java, ['-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile]);
+    await runTool(java, [
+      '-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile,
+      ...(sasl ? scramCredentials(sasl) : []),
+    ]);
     await launch(brokerPort);
   }).catch(async (err) => {
     await rm(root, { recursive: true, force: true });
@@ -134,7 +139,9 @@ function jvmOptions(dist: KafkaDist, root: string): string[] {
   ];
 }
 
-/** The listener lines for a SASL_PLAINTEXT (PLAIN) listener beside the PLAINTEXT one; users are name → password. */
+const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+/** The listener lines for a SASL_PLAINTEXT listener (PLAIN and SCRAM) beside the PLAINTEXT one; users are name → password. */
 function saslListener(brokerPort: number, controllerPort: number, saslPort: number, users: Record<string, string>): Record<string, string> {
   const quoted = (s: string): string => JSON.stringify(s);
   const userLines = Object.entries(users).map(([name, password]) => `user_${name}=${quoted(password)}`).join(' ');
@@ -142,9 +149,21 @@ function saslListener(brokerPort: number, controllerPort: number, saslPort: numb
     listeners: `PLAINTEXT://${HOST}:${brokerPort},CONTROLLER://${HOST}:${controllerPort},SASL_PLAINTEXT://${HOST}:${saslPort}`,
     'advertised.listeners': `PLAINTEXT://${HOST}:${brokerPort},SASL_PLAINTEXT://${HOST}:${saslPort}`,
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
-    'sasl.enabled.mechanisms': 'PLAIN',
+    'sasl.enabled.mechanisms': ['PLAIN', ...SCRAM_MECHANISMS].join(','),
     'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${userLines};`,
+    // SCRAM checks the credentials stored in the cluster's metadata (scramCredentials).
+    ...Object.fromEntries(SCRAM_MECHANISMS.map((m) => [
+      `listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config`, 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    ])),
   };
+}
+
+/** StorageTool format arguments that store each user's SCRAM credentials, for both mechanisms. */
+function scramCredentials(users: Record<string, string>): string[] {
+  return Object.entries(users).flatMap(([name, password]) => {
+    if (/[,[\]"]/.test(name + password)) throw new Error(`SCRAM user ${name}: a name or password with , [ ] or " cannot be stored by StorageTool's --add-scram`);
+    return SCRAM_MECHANISMS.flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]);
+  });
 }
 
 function serverProperties(dataDir: string, brokerPort: number, controllerPort: number, extra: Record<string, string>): string {
