@@ -12,7 +12,9 @@ describe('classifyKafkaError', () => {
     [protocol('UNKNOWN_TOPIC_OR_PARTITION'), 'operator', /create_topics.enabled/],
     [protocol('MESSAGE_TOO_LARGE'), 'record', /max.message.bytes/],
     [new (KafkaJSSASLAuthenticationError as any)('SASL PLAIN authentication failed'), 'operator', /sasl username/],
-    [new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'retryable', undefined],
+    [new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { code: 'ECONNREFUSED' } as any), 'retryable', undefined],
+    [new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { code: 'SELF_SIGNED_CERT_IN_CHAIN' } as any), 'operator', /ssl\.ca/],
+    [new KafkaJSConnectionError('Connection error: Hostname/IP does not match certificate\'s altnames', { code: 'ERR_TLS_CERT_ALTNAME_INVALID' } as any), 'operator', /address the certificate names/],
   ])('%s is %s', (err, kind, hint) => {
     const classified = classifyKafkaError(err, 'writing to Kafka');
     expect(classified.kind).toBe(kind);

@@ -35,6 +35,19 @@ const RECORD_TYPES: Record<string, string> = {
   INVALID_RECORD: 'the broker rejected a record (e.g. a compacted topic needs a key: tables without a primary key cannot go to compacted topics)',
 };
 
+/**
+ * Node's codes for a broker certificate that TLS verification refused (kafkajs
+ * keeps the socket error's code on its connection error). Retrying cannot
+ * make it trusted: it is the sink file's `ssl` or the broker's certificate.
+ */
+const CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const CERTIFICATE_HINT = 'the broker\'s TLS certificate is not trusted: set ssl.ca in the sink file to the PEM of the CA that signed it '
+  + '(ssl: { ca: /path/to/ca.pem }), and use a broker address the certificate names; or renew an expired certificate';
+
 /** The innermost kafkajs error (NumberOfRetriesExceeded wraps the real one). */
 export function rootCause(err: any): any {
   let e = err;
@@ -64,6 +77,9 @@ export function classifyKafkaError(err: unknown, what: string, write?: WriteCont
   if (type && RECORD_TYPES[type]) return new RecordError(message, 0, { cause: err, hint: RECORD_TYPES[type] });
   if (root?.name === 'KafkaJSSASLAuthenticationError') {
     return new OperatorError(message, { cause: err, hint: OPERATOR_TYPES.SASL_AUTHENTICATION_FAILED, permanent: true });
+  }
+  if (typeof root?.code === 'string' && CERTIFICATE_CODES.has(root.code)) {
+    return new OperatorError(message, { cause: err, hint: CERTIFICATE_HINT, permanent: true });
   }
   if (root?.name === 'KafkaJSServerDoesNotSupportApiKey') {
     return new OperatorError(message, { cause: err, hint: OPERATOR_TYPES.UNSUPPORTED_VERSION, permanent: true });

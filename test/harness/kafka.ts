@@ -14,6 +14,7 @@ import { Kafka, logLevel } from '../../connectors/kafka/kafkajs.ts';
 import { defaultKafkaVersion, ensureKafkaDist, type KafkaDist } from './kafka-dist.ts';
 import { startOnFreePorts } from './ports.ts';
 import { makeServerDir } from './server-dirs.ts';
+import { makeBrokerTls } from './kafka-tls.ts';
 import { runTool, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
 export interface KafkaServer {
@@ -22,6 +23,9 @@ export interface KafkaServer {
   brokers: string[];
   /** With `saslUsers`: the SASL_PLAINTEXT listener, ['127.0.0.1:<port>']; else empty. */
   saslBrokers: string[];
+  /** With `tls`: the SSL listener, ['127.0.0.1:<port>'], and the PEM of the CA that signed its certificate; else empty and null. */
+  tlsBrokers: string[];
+  caFile: string | null;
   logFile: string;
   /** The broker's log.dirs: `<topic>-<partition>/` folders of segment files, for tests that check what is on disk. */
   dataDir: string;
@@ -48,6 +52,8 @@ export interface StartKafkaOptions {
    * harness and the tests' own clients.
    */
   saslUsers?: Record<string, string>;
+  /** A client listener with TLS (SSL), its certificate for 127.0.0.1 signed by a CA of its own (kafka-tls.ts). */
+  tls?: boolean;
 }
 
 const HOST = '127.0.0.1';
@@ -75,9 +81,17 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   };
   // The storage is formatted anew for each pair of ports: the controller's address is part of the cluster's setup.
   const sasl = opts.saslUsers;
-  const started = await startOnFreePorts(sasl ? 3 : 2, async ([brokerPort, controllerPort, saslPort]) => {
+  const tls = opts.tls ? await makeBrokerTls(root, java) : null;
+  /** Client listeners beside PLAINTEXT, each on a port of its own after the broker's and the controller's. */
+  const extra = [...(sasl ? ['SASL_PLAINTEXT'] : []), ...(tls ? ['SSL'] : [])];
+  const started = await startOnFreePorts(2 + extra.length, async ([brokerPort, controllerPort, ...extraPorts]) => {
     await rm(dataDir, { recursive: true, force: true });
-    const properties = { ...(sasl ? saslListener(brokerPort, controllerPort, saslPort, sasl) : {}), ...opts.properties };
+    const properties = {
+      ...listenerProperties(brokerPort, controllerPort, extra.map((name, i) => [name, extraPorts[i]])),
+      ...(sasl ? saslProperties(sasl) : {}),
+      ...(tls ? { 'ssl.keystore.location': tls.keystore, 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.password': tls.password, 'ssl.key.password': tls.password } : {}),
+      ...opts.properties,
+    };
     await writeFile(propertiesFile, serverProperties(dataDir, brokerPort, controllerPort, properties));
     await runTool(java, [
       '-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile,
@@ -88,11 +102,14 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     await rm(root, { recursive: true, force: true });
     throw err;
   });
-  const [brokerPort, , saslPort] = started.ports;
+  const [brokerPort] = started.ports;
+  const listening = (name: string): string[] => (extra.includes(name) ? [`${HOST}:${started.ports[2 + extra.indexOf(name)]}`] : []);
   return {
     version: dist.version,
     brokers: [`${HOST}:${brokerPort}`],
-    saslBrokers: sasl ? [`${HOST}:${saslPort}`] : [],
+    saslBrokers: listening('SASL_PLAINTEXT'),
+    tlsBrokers: listening('SSL'),
+    caFile: tls?.caFile ?? null,
     logFile,
     dataDir,
     start: () => launch(brokerPort),
@@ -141,14 +158,21 @@ function jvmOptions(dist: KafkaDist, root: string): string[] {
 
 const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
-/** The listener lines for a SASL_PLAINTEXT listener (PLAIN and SCRAM) beside the PLAINTEXT one; users are name → password. */
-function saslListener(brokerPort: number, controllerPort: number, saslPort: number, users: Record<string, string>): Record<string, string> {
+/** The listener lines for client listeners (name, port) beside the PLAINTEXT one; each listener's security protocol is its name. */
+function listenerProperties(brokerPort: number, controllerPort: number, extra: Array<[string, number]>): Record<string, string> {
+  const clients = [['PLAINTEXT', brokerPort] as [string, number], ...extra];
+  return {
+    listeners: [...clients.map(([name, port]) => `${name}://${HOST}:${port}`), `CONTROLLER://${HOST}:${controllerPort}`].join(','),
+    'advertised.listeners': clients.map(([name, port]) => `${name}://${HOST}:${port}`).join(','),
+    'listener.security.protocol.map': ['CONTROLLER:PLAINTEXT', ...clients.map(([name]) => `${name}:${name}`)].join(','),
+  };
+}
+
+/** The SASL_PLAINTEXT listener's mechanisms (PLAIN and SCRAM); users are name → password. */
+function saslProperties(users: Record<string, string>): Record<string, string> {
   const quoted = (s: string): string => JSON.stringify(s);
   const userLines = Object.entries(users).map(([name, password]) => `user_${name}=${quoted(password)}`).join(' ');
   return {
-    listeners: `PLAINTEXT://${HOST}:${brokerPort},CONTROLLER://${HOST}:${controllerPort},SASL_PLAINTEXT://${HOST}:${saslPort}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${brokerPort},SASL_PLAINTEXT://${HOST}:${saslPort}`,
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
     'sasl.enabled.mechanisms': ['PLAIN', ...SCRAM_MECHANISMS].join(','),
     'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${userLines};`,
     // SCRAM checks the credentials stored in the cluster's metadata (scramCredentials).
