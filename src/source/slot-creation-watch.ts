@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 
 const FIRST_AFTER_MS = 10_000;
 const EVERY_MS = 60_000;
+/** Longest a check may take to connect, or to answer. */
+const CHECK_TIMEOUT_MS = 10_000;
 
 /** A session, or a prepared transaction, that the slot's creation waits for. */
 export interface BlockingTransaction {
@@ -52,7 +54,8 @@ const BLOCKERS_SQL = `
 
 /** What the creation of `slot` waits for now; empty when it is not being created or waits for nothing. */
 export async function blockingTransactions(connection: ClientConfig, slot: string): Promise<BlockingTransaction[]> {
-  const client = new pg.Client({ ...connection, application_name: 'slotline-admin' });
+  // Bounded: the slot's creation waits for this check to end (stop()).
+  const client = new pg.Client({ ...connection, application_name: 'slotline-admin', connectionTimeoutMillis: CHECK_TIMEOUT_MS, statement_timeout: CHECK_TIMEOUT_MS });
   client.on('error', () => undefined); // surfaced by the query
   await client.connect();
   try {
