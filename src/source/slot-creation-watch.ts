@@ -53,7 +53,7 @@ const BLOCKERS_SQL = `
   ORDER BY 6 DESC NULLS LAST`;
 
 /** What the creation of `slot` waits for now; empty when it is not being created or waits for nothing. */
-export async function blockingTransactions(connection: ClientConfig, slot: string): Promise<BlockingTransaction[]> {
+async function blockingTransactions(connection: ClientConfig, slot: string): Promise<BlockingTransaction[]> {
   // Bounded: the slot's creation waits for this check to end (stop()).
   const client = new pg.Client({ ...connection, application_name: 'slotline-admin', connectionTimeoutMillis: CHECK_TIMEOUT_MS, statement_timeout: CHECK_TIMEOUT_MS });
   client.on('error', () => undefined); // surfaced by the query
@@ -72,9 +72,8 @@ export interface SlotCreationWatch {
 
 /** Watches the creation of `slot`, from before it is requested until stop(). `connection`: a normal (not replication) one. */
 export function watchSlotCreation(
-  options: { connection: ClientConfig; slot: string; logger: Logger; firstAfterMs?: number; everyMs?: number },
+  { connection, slot, logger }: { connection: ClientConfig; slot: string; logger: Logger },
 ): SlotCreationWatch {
-  const { connection, slot, logger } = options;
   const started = Date.now();
   let stopped = false;
   let checking: Promise<void> = Promise.resolve();
@@ -97,12 +96,12 @@ export function watchSlotCreation(
   const schedule = (delay: number): void => {
     timer = setTimeout(() => {
       checking = check().finally(() => {
-        if (!stopped) schedule(options.everyMs ?? EVERY_MS);
+        if (!stopped) schedule(EVERY_MS);
       });
     }, delay);
     timer.unref();
   };
-  schedule(options.firstAfterMs ?? FIRST_AFTER_MS);
+  schedule(FIRST_AFTER_MS);
 
   return {
     async stop() {

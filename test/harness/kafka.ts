@@ -92,7 +92,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
       ...(tls ? { 'ssl.keystore.location': tls.keystore, 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.password': tls.password, 'ssl.key.password': tls.password } : {}),
       ...opts.properties,
     };
-    await writeFile(propertiesFile, serverProperties(dataDir, brokerPort, controllerPort, properties));
+    await writeFile(propertiesFile, serverProperties(dataDir, controllerPort, properties));
     await runTool(java, [
       '-Xmx256m', dist.loggingProperty, '-cp', `${dist.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile,
       ...(sasl ? scramCredentials(sasl) : []),
@@ -190,16 +190,14 @@ function scramCredentials(users: Record<string, string>): string[] {
   });
 }
 
-function serverProperties(dataDir: string, brokerPort: number, controllerPort: number, extra: Record<string, string>): string {
+function serverProperties(dataDir: string, controllerPort: number, extra: Record<string, string>): string {
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.voters': `1@${HOST}:${controllerPort}`,
-    listeners: `PLAINTEXT://${HOST}:${brokerPort},CONTROLLER://${HOST}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${brokerPort}`,
+    // listeners, advertised.listeners and the protocol map: listenerProperties.
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': dataDir,
     'num.partitions': '1',
     'offsets.topic.replication.factor': '1',
